@@ -1,0 +1,57 @@
+// npm run cluster -- up|down|status [--local] [--port N]
+//   up      create (or start again) the workshop cluster; prints KUBECONFIG=<path> when Ready
+//   down    stop it and remove its state
+//   status  what is running
+//   binaries  find, download or build the local control plane's binaries (and print where)
+// Without --local this drives kind (needs Docker); with --local, the local control plane.
+import { parseArgs } from 'node:util';
+import { resolveBinaries } from './cluster/binaries.ts';
+import * as kind from './cluster/kind.ts';
+import * as local from './cluster/local.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { local: { type: 'boolean', default: false }, port: { type: 'string' } },
+});
+const [command] = positionals;
+const cluster = local.localCluster();
+
+try {
+  switch (command) {
+    case 'up':
+      if (values.local) {
+        const port = values.port ? Number(values.port) : undefined;
+        if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+          throw new Error(`--port must be a port number, got "${values.port}"`);
+        }
+        await local.up(cluster, { port });
+        console.log(`KUBECONFIG=${cluster.kubeconfig}`);
+      } else {
+        await kind.up();
+      }
+      break;
+    case 'down':
+      await (values.local ? local.down(cluster) : kind.down());
+      break;
+    case 'status':
+      console.log(await localStatus());
+      if (!values.local) console.log(await kind.status().catch((e) => `kind: ${e.message}`));
+      break;
+    case 'binaries':
+      for (const [name, path] of Object.entries(await resolveBinaries())) console.log(`${name}\t${path}`);
+      break;
+    default:
+      throw new Error(`unknown command "${command ?? ''}"; use up, down, status or binaries (add --local for the local control plane)`);
+  }
+} catch (error) {
+  console.error(`cluster: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
+
+async function localStatus(): Promise<string> {
+  const running = await local.processes(cluster);
+  const names = Object.entries(running).map(([name, pid]) => `  ${name} (pid ${pid})`);
+  if (!names.length) return 'local control plane: not running';
+  const serving = (await local.isServing(cluster)) ? 'serving' : 'NOT serving';
+  return `local control plane: ${serving}, KUBECONFIG=${cluster.kubeconfig}\n${names.join('\n')}`;
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from source through the Go module proxy.
+# Used when no prebuilt binaries are available (no KUBEBUILDER_ASSETS / KWOK_KUBE_BINARY_PREFIX,
+# nothing cached, no release download). Cold this takes 20-35 minutes on 2 cores; Go's own build
+# and module caches make a rebuild take a minute or two.
+#
+#   build-binaries.sh <kubernetes version, e.g. v1.32.13> <etcd version> <kwok version> <out dir>
+set -euo pipefail
+k8s=$1 etcd=$2 kwok=$3 out=$4
+minor=${k8s#v}; minor=${minor%.*}            # 1.32
+staging=v0.${k8s#v1.}                         # v0.32.13
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+cd "$work"
+
+step() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# k8s.io/kubernetes cannot be `go install`ed: its go.mod requires every staging module at v0.0.0 and
+# points them at ./staging with replace directives. A wrapper module replaces each one with its
+# published version instead. The list comes from that release's own go.mod, so it is never stale.
+step "resolving k8s.io/kubernetes $k8s"
+gomod=$(go mod download -json "k8s.io/kubernetes@$k8s" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+{
+  echo "module workshop.local/control-plane"
+  echo "go 1.24"
+  echo "require ("
+  echo "  k8s.io/kubernetes $k8s"
+  echo "  go.etcd.io/etcd/server/v3 $etcd"
+  echo ")"
+  grep -oE '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" |
+    awk -v v="$staging" '{ print "replace " $1 " => " $1 " " v }'
+} > go.mod
+cat > tools.go <<'GO'
+//go:build tools
+
+// Keeps the commands' modules in go.mod when `go mod tidy` runs.
+package tools
+
+import (
+	_ "go.etcd.io/etcd/server/v3/etcdmain"
+	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+)
+GO
+step "downloading modules"
+go mod tidy
+
+# Without these the binaries report v0.0.0 from /version.
+pkgs="k8s.io/component-base/version k8s.io/client-go/pkg/version"
+ldflags="-s -w"
+for p in $pkgs; do
+  ldflags+=" -X $p.gitVersion=$k8s -X $p.gitMajor=1 -X $p.gitMinor=${minor#1.} -X $p.gitTreeState=clean"
+done
+
+# Build into a staging dir and move at the end, so an interrupted build never leaves a partial binary
+# in the cache under its final name.
+mkdir -p "$work/bin"
+for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+  step "building $cmd"
+  go build -trimpath -ldflags "$ldflags" -o "$work/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+done
+step "building etcd $etcd"
+go build -trimpath -ldflags "-s -w" -o "$work/bin/etcd" go.etcd.io/etcd/server/v3
+step "building kwok $kwok"
+GOBIN="$work/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok" "sigs.k8s.io/kwok/cmd/kwokctl@$kwok"
+mv "$work"/bin/* "$out"/
+step "done: $(ls "$out" | tr '\n' ' ')"

@@ -1,0 +1,22 @@
+// The names and versions every workshop script agrees on. Changing the Kubernetes version here
+// changes what the local control plane builds and which kind node image is used.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const CLUSTER_NAME = 'k8s-patterns';
+
+/** Pinned Kubernetes version: the local control plane's binaries and the kind node image. */
+export const KUBERNETES_VERSION = 'v1.33.13';
+export const ETCD_VERSION = 'v3.5.21';
+export const KWOK_VERSION = 'v0.7.0';
+
+/** kind names its context kind-<cluster>, kwokctl names its context kwok-<cluster>. */
+export const KIND_CONTEXT = `kind-${CLUSTER_NAME}`;
+export const LOCAL_CONTEXT = `kwok-${CLUSTER_NAME}`;
+export const WORKSHOP_CONTEXTS = [KIND_CONTEXT, LOCAL_CONTEXT];
+
+/** Everything the kit caches or keeps running lives here, never in the repository. */
+export function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'k8s-patterns-workshop');
+}

@@ -1,0 +1,35 @@
+// What every integration test needs from the shared control plane: a client and a namespace of
+// its own, so test files can run side by side without seeing each other's objects.
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+
+export function testKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(inject('kubeconfig'));
+  return kc;
+}
+
+/**
+ * Creates a namespace that enforces the restricted Pod Security Standard, like the lessons'
+ * namespaces, and returns its name with a function that deletes it.
+ */
+export async function testNamespace(kc: KubeConfig, prefix: string) {
+  const core = kc.makeApiClient(CoreV1Api);
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await core.createNamespace({
+    body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+  });
+  return { name, remove: () => core.deleteNamespace({ name }).then(() => undefined) };
+}
+
+/** Polls until check() returns a value other than undefined, or fails naming what it waited for. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // Unit tests sit beside the code; cross-cutting suites live in test/.
+    include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.test.ts'],
+    // One real local control plane for the whole run (or the workshop cluster in KUBECONFIG).
+    globalSetup: ['test/global-setup.ts'],
+    // Real API round trips: a rollout takes seconds, not milliseconds.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
