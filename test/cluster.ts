@@ -3,6 +3,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
+import { waitFor as poll } from '../patterns/wait-for.ts';
 
 export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -24,12 +25,6 @@ export async function testNamespace(kc: KubeConfig, prefix: string) {
 }
 
 /** Polls until check() returns a value other than undefined, or fails naming what it waited for. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+export function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return poll(check, () => new Error(`timed out after ${timeoutMs} ms waiting for ${what}`), timeoutMs);
 }

@@ -22,6 +22,7 @@ export const COMPONENTS = [
   'etcd',
   'kwok',
   'kwokctl',
+  'kubectl',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 export type Binaries = Record<Component, string>;
@@ -43,7 +44,9 @@ export async function checkBinary(path: string): Promise<string | undefined> {
     return MISSING;
   }
   try {
-    await run(path, ['--version'], { timeout: 10_000 });
+    // kubectl is the one without a --version flag.
+    const args = path.endsWith('kubectl') ? ['version', '--client'] : ['--version'];
+    await run(path, args, { timeout: 10_000 });
     return undefined;
   } catch (error) {
     const e = error as { code?: string | number; signal?: string; stderr?: string };
@@ -113,7 +116,7 @@ function releaseUrl(name: Component): string {
     case 'kwok':
     case 'kwokctl':
       return `https://github.com/kubernetes-sigs/kwok/releases/download/${KWOK_VERSION}/${name}-${os}-${cpu}`;
-    default:
+    default: // the Kubernetes components and kubectl
       return `https://dl.k8s.io/release/${KUBERNETES_VERSION}/bin/${os}/${cpu}/${name}`;
   }
 }

@@ -44,6 +44,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	_ "k8s.io/kubectl/pkg/cmd"
 )
 GO
 step "downloading modules"
@@ -57,15 +58,22 @@ for p in $pkgs; do
 done
 
 # Build into a staging dir and move at the end, so an interrupted build never leaves a partial binary
-# in the cache under its final name.
+# in the cache under its final name. Binaries already in the cache were checked by the caller
+# (a broken one is deleted first), so they are kept.
 mkdir -p "$work/bin"
-for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+missing() { [ ! -x "$out/$1" ]; }
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  missing "$cmd" || continue
   step "building $cmd"
   go build -trimpath -ldflags "$ldflags" -o "$work/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
 done
-step "building etcd $etcd"
-go build -trimpath -ldflags "-s -w" -o "$work/bin/etcd" go.etcd.io/etcd/server/v3
-step "building kwok $kwok"
-GOBIN="$work/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok" "sigs.k8s.io/kwok/cmd/kwokctl@$kwok"
-mv "$work"/bin/* "$out"/
+if missing etcd; then
+  step "building etcd $etcd"
+  go build -trimpath -ldflags "-s -w" -o "$work/bin/etcd" go.etcd.io/etcd/server/v3
+fi
+if missing kwok || missing kwokctl; then
+  step "building kwok $kwok"
+  GOBIN="$work/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok" "sigs.k8s.io/kwok/cmd/kwokctl@$kwok"
+fi
+for built in "$work"/bin/*; do [ -e "$built" ] && mv "$built" "$out"/; done
 step "done: $(ls "$out" | tr '\n' ' ')"

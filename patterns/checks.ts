@@ -1,0 +1,61 @@
+// Checks that several lessons share. Each waits for the cluster to converge and, when it does
+// not, fails with what it saw and the kubectl command that shows more.
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
+import { StepFailed, type LessonContext } from './lesson.ts';
+import { waitFor } from './wait-for.ts';
+
+/** Waits until a Deployment has rolled out completely: every replica updated and available. */
+export async function deploymentRolledOut(ctx: LessonContext, name: string): Promise<void> {
+  const apps = ctx.kc.makeApiClient(AppsV1Api);
+  let seen = 'not found';
+  await waitFor(async () => {
+    const d = await apps.readNamespacedDeployment({ name, namespace: ctx.namespace }).catch(() => undefined);
+    if (!d) return undefined;
+    const want = d.spec?.replicas ?? 1;
+    const s = d.status ?? {};
+    seen = `${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} available, ${s.replicas ?? 0} in total of ${want} wanted`;
+    const done = s.observedGeneration === d.metadata?.generation && (s.updatedReplicas ?? 0) === want &&
+      (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+    return done ? true : undefined;
+  }, () => new StepFailed(`deployment ${name} has not rolled out (${seen})`,
+    `kubectl rollout status deployment/${name} -n ${ctx.namespace}; kubectl describe deployment ${name} -n ${ctx.namespace}`));
+}
+
+/** The ready pods matching a label selector. */
+export async function readyPods(ctx: LessonContext, labelSelector: string): Promise<V1Pod[]> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  const pods = await core.listNamespacedPod({ namespace: ctx.namespace, labelSelector });
+  return pods.items.filter((p) => !p.metadata?.deletionTimestamp &&
+    p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
+/** The value of an env var in a pod's first container, as set in its spec. */
+export function envOf(pod: V1Pod, name: string): string | undefined {
+  return pod.spec?.containers[0]?.env?.find((e) => e.name === name)?.value;
+}
+
+/** IP addresses of a Service's ready endpoints, as the EndpointSlice controller published them. */
+export async function readyEndpointIPs(ctx: LessonContext, service: string): Promise<string[]> {
+  const discovery = ctx.kc.makeApiClient(DiscoveryV1Api);
+  const slices = await discovery.listNamespacedEndpointSlice({
+    namespace: ctx.namespace,
+    labelSelector: `kubernetes.io/service-name=${service}`,
+  });
+  return slices.items.flatMap((s) => s.endpoints ?? [])
+    .filter((e) => e.conditions?.ready)
+    .flatMap((e) => e.addresses)
+    .sort();
+}
+
+/** Waits until the Service's ready endpoints are exactly the IPs of the ready pods `selector` picks. */
+export async function serviceRoutesTo(ctx: LessonContext, service: string, selector: string): Promise<string[]> {
+  let seen: string[] = [];
+  let want: string[] = [];
+  return waitFor(async () => {
+    want = (await readyPods(ctx, selector)).map((p) => p.status!.podIP!).sort();
+    seen = await readyEndpointIPs(ctx, service);
+    return want.length > 0 && seen.join() === want.join() ? seen : undefined;
+  }, () => new StepFailed(
+    `service ${service} routes to [${seen.join(', ')}] but the ready pods with ${selector} are [${want.join(', ')}]`,
+    `kubectl get endpointslices -n ${ctx.namespace} -l kubernetes.io/service-name=${service} -o wide; kubectl get pods -n ${ctx.namespace} -l ${selector} -o wide`));
+}

@@ -1,0 +1,57 @@
+// The shape of a lesson. Each lesson folder exports one `Lesson` from its steps.ts; the CLI
+// (`npm run lesson`), the site and the tests all read that same object, so a step exists once.
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Where a step runs: 'any' cluster, or only 'kind', for what needs containers that really run. */
+export type Needs = 'any' | 'kind';
+
+export interface LessonContext {
+  kc: KubeConfig;
+  /** The lesson's namespace; every lesson works in its own. */
+  namespace: string;
+  cluster: 'kind' | 'local';
+  /**
+   * Runs the step's commands exactly as shown to the attendee, with kubectl pointed at the
+   * guarded context. Returns their standard output.
+   */
+  sh(command: string): Promise<string>;
+}
+
+export interface Step {
+  /** Stable id, used by the CLI (--step), the site's Run/Check buttons and the tests. */
+  id: string;
+  /** Matches the lesson's `### Step N: <title>` heading. */
+  title: string;
+  /** Exactly what the attendee types, in order. */
+  commands: string[];
+  needs: Needs;
+  /** Does what the step teaches. The default runs `commands`. */
+  run?(ctx: LessonContext): Promise<void>;
+  /** Reads cluster state; throws a StepFailed that says what is wrong and where to look. */
+  verify(ctx: LessonContext): Promise<void>;
+  /** What the attendee should see when it worked. */
+  expected: string;
+  hint: string;
+  solution: string;
+}
+
+export interface Lesson {
+  id: string;
+  /** The NN of patterns/NN-<id>/. */
+  number: number;
+  title: string;
+  /** One sentence: what the attendee can do afterwards. */
+  goal: string;
+  /** Folder of the lesson, relative to the repository root (commands use paths from there). */
+  dir: string;
+  steps: Step[];
+}
+
+/** A failed check: what is wrong, and what to look at. */
+export class StepFailed extends Error {
+  lookAt: string;
+  constructor(problem: string, lookAt: string) {
+    super(`${problem}\n  look at: ${lookAt}`);
+    this.lookAt = lookAt;
+  }
+}

@@ -1,0 +1,40 @@
+// Step 1 of every lesson: its own namespace, enforcing the "restricted" Pod Security Standard.
+// The API server then rejects any pod of the lesson that runs as root, keeps capabilities or
+// may escalate privileges — so every manifest in the kit is proven to follow the standard.
+import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { StepFailed, type Step } from './lesson.ts';
+
+const ENFORCE = 'pod-security.kubernetes.io/enforce';
+
+export function namespaceStep(namespace: string): Step {
+  return {
+    id: 'namespace',
+    title: 'Create the lesson namespace',
+    commands: [
+      `kubectl create namespace ${namespace}`,
+      `kubectl label namespace ${namespace} ${ENFORCE}=restricted`,
+    ],
+    needs: 'any',
+    // Idempotent, unlike `kubectl create`: running a lesson twice must not fail here.
+    async run(ctx) {
+      const core = ctx.kc.makeApiClient(CoreV1Api);
+      const exists = await core.readNamespace({ name: namespace }).then(() => true, () => false);
+      if (!exists) await core.createNamespace({ body: { metadata: { name: namespace } } });
+      await core.patchNamespace({
+        name: namespace,
+        body: { metadata: { labels: { [ENFORCE]: 'restricted' } } },
+      }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    },
+    async verify(ctx) {
+      const core = ctx.kc.makeApiClient(CoreV1Api);
+      const ns = await core.readNamespace({ name: namespace }).catch(() => undefined);
+      if (!ns) throw new StepFailed(`namespace ${namespace} does not exist`, 'kubectl get namespaces');
+      if (ns.metadata?.labels?.[ENFORCE] !== 'restricted') {
+        throw new StepFailed(`namespace ${namespace} does not enforce the restricted Pod Security Standard`, `kubectl get namespace ${namespace} --show-labels`);
+      }
+    },
+    expected: `namespace/${namespace} created, then labeled`,
+    hint: 'The label key is pod-security.kubernetes.io/enforce.',
+    solution: `kubectl create namespace ${namespace} && kubectl label namespace ${namespace} ${ENFORCE}=restricted`,
+  };
+}

@@ -1,0 +1,110 @@
+// Runs and checks lesson steps. The CLI, the site's live server and the tests all come through
+// here, so "verified" means the same thing everywhere.
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { resolveBinaries } from '../scripts/cluster/binaries.ts';
+import type { Lesson, LessonContext, Step } from './lesson.ts';
+import { waitFor } from './wait-for.ts';
+
+const exec = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..');
+
+export interface OpenContext extends LessonContext {
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the context a lesson runs in. `kc` must already have passed the context guard: the
+ * commands get a private kubeconfig holding only that context, so they cannot reach another.
+ */
+export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenContext> {
+  const dir = await mkdtemp(join(tmpdir(), 'k8s-patterns-lesson-'));
+  const kubeconfig = join(dir, 'kubeconfig');
+  await writeFile(kubeconfig, kc.exportConfig(), { mode: 0o600 });
+  // The kit's own kubectl matches the cluster's version; fall back to the one on PATH.
+  const kubectl = await resolveBinaries(() => {}).then((b) => b.kubectl, () => undefined);
+  const env = {
+    ...process.env,
+    KUBECONFIG: kubeconfig,
+    PATH: kubectl ? `${dirname(kubectl)}:${process.env.PATH}` : process.env.PATH,
+  };
+  return {
+    kc,
+    namespace: lesson.id,
+    cluster: await clusterKind(kc),
+    async sh(command) {
+      try {
+        const { stdout } = await exec('bash', ['-o', 'pipefail', '-c', command], { cwd: repoRoot, env, timeout: 120_000 });
+        return stdout;
+      } catch (error) {
+        const e = error as { stderr?: string; message: string };
+        throw new Error(`command failed: ${command}\n${(e.stderr || e.message).trim()}`);
+      }
+    },
+    close: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** kwok's fake nodes carry its annotation; a kind cluster's nodes do not. */
+async function clusterKind(kc: KubeConfig): Promise<'kind' | 'local'> {
+  const nodes = await kc.makeApiClient(CoreV1Api).listNode();
+  return nodes.items.some((n) => n.metadata?.annotations?.['kwok.x-k8s.io/node']) ? 'local' : 'kind';
+}
+
+export function canRun(step: Step, ctx: LessonContext): boolean {
+  return step.needs === 'any' || ctx.cluster === 'kind';
+}
+
+/** Does the step: its own run(), or else its commands one after another. */
+export async function runStep(step: Step, ctx: LessonContext): Promise<void> {
+  if (step.run) return step.run(ctx);
+  for (const command of step.commands) await ctx.sh(command);
+}
+
+export interface VerifyResult {
+  verified: number;
+  skipped: number;
+  total: number;
+  failure?: { step: Step; error: Error };
+}
+
+/**
+ * Resets the lesson, then runs and checks every step in order. Steps build on each other, so
+ * the first failure ends the run.
+ */
+export async function verifyLesson(lesson: Lesson, ctx: LessonContext, log: (line: string) => void): Promise<VerifyResult> {
+  await resetLesson(lesson, ctx);
+  const result: VerifyResult = { verified: 0, skipped: 0, total: lesson.steps.length };
+  for (const [i, step] of lesson.steps.entries()) {
+    const label = `step ${i + 1} ${step.id}`;
+    if (!canRun(step, ctx)) {
+      result.skipped++;
+      log(`skip ${label} (needs kind)`);
+      continue;
+    }
+    try {
+      await runStep(step, ctx);
+      await step.verify(ctx);
+      result.verified++;
+      log(`ok   ${label}`);
+    } catch (error) {
+      result.failure = { step, error: error as Error };
+      log(`FAIL ${label}: ${(error as Error).message}\n  hint: ${step.hint}`);
+      break;
+    }
+  }
+  return result;
+}
+
+/** Removes everything the lesson created: all of it lives in the lesson's namespace. */
+export async function resetLesson(lesson: Lesson, ctx: LessonContext): Promise<void> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  const gone = async () => core.readNamespace({ name: ctx.namespace }).then(() => undefined, () => true);
+  if (await gone()) return;
+  await core.deleteNamespace({ name: ctx.namespace });
+  await waitFor(gone, () => new Error(`namespace ${ctx.namespace} of lesson ${lesson.id} was not deleted within 120 s`), 120_000);
+}

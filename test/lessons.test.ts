@@ -1,0 +1,43 @@
+// Every lesson, verified end to end against the real control plane: the same code path as
+// `npm run lesson -- verify <id>`. Steps that need real containers are skipped here and run on kind.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
+import { lessons } from '../patterns/catalog.ts';
+import { openContext, verifyLesson, type OpenContext } from '../patterns/runner.ts';
+import { testKubeConfig } from './cluster.ts';
+
+describe.each(lessons)('lesson $id', (lesson) => {
+  let ctx: OpenContext;
+  beforeAll(async () => {
+    ctx = await openContext(lesson, testKubeConfig());
+  });
+  afterAll(async () => {
+    await ctx?.close();
+  });
+
+  it('verifies every step that can run here', async () => {
+    const log: string[] = [];
+    const result = await verifyLesson(lesson, ctx, (line) => log.push(line));
+    expect(result.failure?.error.message, log.join('\n')).toBeUndefined();
+    expect(result.verified + result.skipped).toBe(lesson.steps.length);
+    expect(result.verified).toBeGreaterThan(0);
+  });
+});
+
+describe('declarative-deployment recordings', () => {
+  // Recorded while the lesson ran above (test files run their tests in order).
+  it('a rolling update overlaps and never drops below the allowed availability', async () => {
+    const series = (await loadRecording('declarative-deployment', 'rolling'))!;
+    expect(series.some((p) => p.old > 0 && p.new > 0)).toBe(true);
+    // 4 replicas, maxUnavailable 1: at least 3 ready pods at every moment.
+    expect(Math.min(...series.map((p) => p.old + p.new))).toBeGreaterThanOrEqual(3);
+    expect(series.at(-1)).toMatchObject({ old: 0, new: 4 });
+  });
+
+  it('a recreate has a gap with no version ready', async () => {
+    const series = (await loadRecording('declarative-deployment', 'recreate'))!;
+    expect(series.some((p) => p.old === 0 && p.new === 0)).toBe(true);
+    expect(series.some((p) => p.old > 0 && p.new > 0)).toBe(false);
+    expect(series.at(-1)).toMatchObject({ old: 0, new: 3 });
+  });
+});
