@@ -56,11 +56,13 @@ export async function up(
     try {
       await kwok(['create', 'cluster', '--name', CLUSTER_NAME, '--config', config,
         '--kubeconfig', cluster.kubeconfig, '--wait', '60s']);
+      await ensureNodes(cluster, log);
     } catch (error) {
-      // A failed start must not leave half a cluster running: stop what kwokctl started.
-      await kwok(['delete', 'cluster', '--name', CLUSTER_NAME]).catch(() => {});
+      // A failed start must not leave half a cluster running: stop what was started.
+      await down(cluster, log);
       throw new Error(`the local control plane did not start: ${firstLines(error)}`);
     }
+    return;
   }
   await ensureNodes(cluster, log);
 }
