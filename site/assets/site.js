@@ -1,0 +1,178 @@
+// The site's only script: copy buttons, progress kept in this browser, slides with a presenter
+// view, and — when served by `npm start` next to a workshop cluster — live Run/Check buttons,
+// the cluster panel and the rollout chart. No framework: each feature is a few lines.
+'use strict';
+
+const page = document.body.dataset.page;
+const lessonId = document.body.dataset.lesson;
+
+// --- Copy buttons: the command text comes from the same step objects the tests run.
+document.addEventListener('click', async (event) => {
+  const button = event.target.closest('button.copy');
+  if (!button) return;
+  try {
+    await navigator.clipboard.writeText(button.dataset.command);
+    button.textContent = 'Copied';
+  } catch {
+    button.textContent = 'Select and copy';
+  }
+  setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+});
+
+// --- Progress: the steps an attendee ticked, per lesson, in localStorage.
+const progressKey = (id) => `k8s-patterns:progress:${id}`;
+const loadProgress = (id) => new Set(JSON.parse(localStorage.getItem(progressKey(id)) || '[]'));
+
+if (page === 'lesson') {
+  const done = loadProgress(lessonId);
+  for (const box of document.querySelectorAll('label.done input')) {
+    box.checked = done.has(box.dataset.step);
+    box.addEventListener('change', () => {
+      if (box.checked) done.add(box.dataset.step); else done.delete(box.dataset.step);
+      localStorage.setItem(progressKey(lessonId), JSON.stringify([...done]));
+    });
+  }
+}
+if (page === 'index') {
+  for (const p of document.querySelectorAll('.progress')) {
+    const count = loadProgress(p.dataset.lesson).size;
+    if (count) p.textContent = `${count} of ${p.dataset.steps} steps done`;
+  }
+}
+
+// --- Slides: the same page, one section per slide. Arrow keys, Page Up/Down and Space move;
+// "p" opens the presenter view, which follows along through a BroadcastChannel.
+const slides = [...document.querySelectorAll('.slide')];
+const channel = 'BroadcastChannel' in window ? new BroadcastChannel(`k8s-patterns:${lessonId}`) : null;
+let current = 0;
+const params = new URLSearchParams(location.search);
+
+function show(index, announce = true) {
+  current = Math.max(0, Math.min(slides.length - 1, index));
+  slides.forEach((s, i) => s.classList.toggle('current', i === current));
+  document.title = document.title.replace(/^\[\d+\/\d+\] /, '');
+  if (document.body.classList.contains('slides')) document.title = `[${current + 1}/${slides.length}] ${document.title}`;
+  if (document.body.classList.contains('presenter')) renderPresenterNotes();
+  if (announce && channel) channel.postMessage({ slide: current });
+}
+
+function setSlides(on) {
+  document.body.classList.toggle('slides', on);
+  const toggle = document.querySelector('.slides-toggle');
+  if (toggle) toggle.setAttribute('aria-pressed', String(on));
+  show(current, false);
+}
+
+function renderPresenterNotes() {
+  let notes = document.querySelector('.presenter-notes');
+  if (!notes) {
+    notes = document.createElement('aside');
+    notes.className = 'presenter-notes';
+    notes.setAttribute('aria-label', 'Presenter notes');
+    document.body.append(notes);
+  }
+  const next = slides[current + 1]?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)';
+  const slide = slides[current];
+  const hint = slide.querySelector('.hint p')?.textContent ?? '';
+  const solution = slide.querySelector('.solution code')?.textContent ?? '';
+  notes.innerHTML = '';
+  const add = (tag, text) => { const el = document.createElement(tag); el.textContent = text; notes.append(el); };
+  add('p', `Slide ${current + 1} of ${slides.length}. Next: ${next}`);
+  if (hint) add('p', `Hint: ${hint}`);
+  if (solution) add('pre', solution);
+}
+
+if (page === 'lesson') {
+  if (params.has('slides') || params.has('presenter')) setSlides(true);
+  if (params.has('presenter')) { document.body.classList.add('presenter'); renderPresenterNotes(); }
+  show(0, false);
+  document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!document.body.classList.contains('slides')));
+  document.addEventListener('keydown', (event) => {
+    if (!document.body.classList.contains('slides') || event.target.closest('input, textarea')) return;
+    if (['ArrowRight', 'PageDown', ' '].includes(event.key)) { event.preventDefault(); show(current + 1); }
+    else if (['ArrowLeft', 'PageUp'].includes(event.key)) { event.preventDefault(); show(current - 1); }
+    else if (event.key === 'Escape') setSlides(false);
+    else if (event.key === 'p') window.open(`${location.pathname}?presenter`, 'presenter');
+  });
+  channel?.addEventListener('message', (event) => show(event.data.slide, false));
+}
+
+// --- Live mode: only when the page is served by `npm start` and a workshop cluster answers.
+async function startLive() {
+  if (location.protocol === 'file:') return;
+  const status = await fetch('/api/status').then((r) => r.json()).catch(() => null);
+  if (!status?.live) return;
+  document.body.classList.add('live-mode');
+  for (const el of document.querySelectorAll('.live, .live-panel')) el.hidden = false;
+  for (const step of document.querySelectorAll('section.step')) {
+    if (step.dataset.needs === 'kind' && status.cluster !== 'kind') {
+      step.querySelector('.result').textContent = 'needs the kind cluster';
+      step.querySelectorAll('.live button').forEach((b) => { b.disabled = true; });
+    }
+  }
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('.live button');
+    if (!button) return;
+    const output = button.parentElement.querySelector('.result');
+    const action = button.classList.contains('run') ? 'run' : 'check';
+    button.disabled = true;
+    output.textContent = action === 'run' ? 'running…' : 'checking…';
+    output.className = 'result';
+    const url = `/api/lessons/${encodeURIComponent(button.dataset.lesson)}/steps/${encodeURIComponent(button.dataset.step)}/${action}`;
+    const answer = await fetch(url, { method: 'POST' }).then((r) => r.json()).catch((e) => ({ ok: false, message: String(e) }));
+    output.textContent = answer.ok ? (action === 'run' ? 'done — now Check' : 'passed') : answer.message;
+    output.classList.add(answer.ok ? 'ok' : 'failed');
+    button.disabled = false;
+    if (answer.ok && action === 'check') {
+      const box = button.closest('section').querySelector('label.done input');
+      if (!box.checked) box.click();
+    }
+    if (action === 'run') drawCharts();
+  });
+  const events = new EventSource(`/api/lessons/${encodeURIComponent(lessonId)}/events`);
+  events.onmessage = (event) => renderResources(JSON.parse(event.data));
+  drawCharts();
+}
+
+function renderResources(items) {
+  const panel = document.querySelector('.live-panel .resources');
+  const table = document.createElement('table');
+  table.innerHTML = '<thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">State</th></tr></thead>';
+  const body = table.createTBody();
+  for (const item of items) {
+    const row = body.insertRow();
+    for (const text of [item.kind, item.name, item.state]) row.insertCell().textContent = text;
+  }
+  panel.replaceChildren(items.length ? table : Object.assign(document.createElement('p'), { textContent: 'Nothing yet: run step 1.' }));
+}
+
+// A line chart of ready pods, old version vs new, from the lesson's rollout recorder.
+async function drawCharts() {
+  const holder = document.querySelector('.chart');
+  if (!holder) return;
+  holder.replaceChildren();
+  for (const app of holder.dataset.apps.split(' ')) {
+    const series = await fetch(`/api/recordings/${lessonId}/${app}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (series?.length) holder.append(chart(app, series));
+  }
+}
+
+function chart(app, series) {
+  const w = 320, h = 140, pad = 24;
+  const tMax = Math.max(1, series.at(-1).t);
+  const yMax = Math.max(1, ...series.map((p) => Math.max(p.old, p.new)));
+  const x = (t) => pad + (t / tMax) * (w - 2 * pad);
+  const y = (v) => h - pad - (v / yMax) * (h - 2 * pad);
+  // A step line: a count holds until the next change.
+  const path = (key) => series.map((p, i) => `${i ? `H${x(p.t)}V` : `M${x(p.t)},`}${y(p[key])}`).join('') + `H${x(tMax)}`;
+  const figure = document.createElement('figure');
+  figure.innerHTML = `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="Ready pods of the old and new version during the ${app} rollout">
+<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" class="axis"/>
+<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" class="axis"/>
+<path d="${path('old')}" class="old"/><path d="${path('new')}" class="new"/>
+<text x="${pad}" y="${pad - 8}">${yMax} pods</text><text x="${w - pad}" y="${h - 6}" text-anchor="end">${(tMax / 1000).toFixed(1)} s</text>
+</svg><figcaption>${app}: <span class="old">old version</span> and <span class="new">new version</span>, ready pods over time</figcaption>`;
+  return figure;
+}
+
+startLive();

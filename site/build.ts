@@ -1,0 +1,28 @@
+// npm run site:build — writes the static site to site/dist. It works from any static host or
+// straight from disk; the live parts (Run/Check, the cluster panel) appear only under `npm start`.
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lessons } from '../patterns/catalog.ts';
+import { renderIndex, renderLesson } from './render.ts';
+
+const root = join(import.meta.dirname, '..');
+export const distDir = join(import.meta.dirname, 'dist');
+
+export async function buildSite(out = distDir): Promise<string[]> {
+  await rm(out, { recursive: true, force: true });
+  await mkdir(join(out, 'lessons'), { recursive: true });
+  await cp(join(import.meta.dirname, 'assets'), join(out, 'assets'), { recursive: true });
+  const written = ['index.html'];
+  await writeFile(join(out, 'index.html'), renderIndex(lessons));
+  for (const lesson of lessons) {
+    const prose = await readFile(join(root, lesson.dir, 'lesson.md'), 'utf8');
+    await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose));
+    written.push(`lessons/${lesson.id}.html`);
+  }
+  return written;
+}
+
+if (import.meta.main) {
+  const pages = await buildSite();
+  console.log(`site: ${pages.length} pages in ${distDir}`);
+}

@@ -1,0 +1,89 @@
+// Turns lesson modules into HTML. The prose comes from each lesson.md and the steps (commands,
+// expected result, hint, solution) from the same step objects the CLI runs, so the site can
+// never show a command that the tests did not run.
+import { marked } from 'marked';
+import type { Lesson, Step } from '../patterns/lesson.ts';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, assets: string, body: string, bodyAttrs = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(title)}</title>
+<link rel="stylesheet" href="${assets}/site.css">
+<script src="${assets}/site.js" defer></script>
+</head>
+<body ${bodyAttrs}>
+${body}
+</body>
+</html>
+`;
+}
+
+export function renderIndex(lessons: Lesson[]): string {
+  const items = lessons.map((l) => `<li>
+  <a href="lessons/${l.id}.html"><span class="number">${String(l.number).padStart(2, '0')}</span> ${escape(l.title)}</a>
+  <p>${escape(l.goal)}</p>
+  <p class="progress" data-lesson="${l.id}" data-steps="${l.steps.length}"></p>
+</li>`).join('\n');
+  return page('Kubernetes Patterns Workshop', 'assets', `<main>
+<h1>Kubernetes Patterns Workshop</h1>
+<p>Each lesson is a set of steps you run against the workshop cluster. Your progress is kept in this browser.</p>
+<ol class="curriculum">
+${items}
+</ol>
+</main>`, 'data-page="index"');
+}
+
+/**
+ * A lesson page: the intro, one section per `### Step N` heading with the step's commands and
+ * checks added, then whatever prose follows the last step (trade-offs, exercise).
+ */
+export function renderLesson(lesson: Lesson, prose: string): string {
+  const parts = prose.split(/^### Step \d+: .*$/m);
+  const intro = parts[0];
+  // The last step's prose ends where the next `## ` section (trade-offs, exercise) begins.
+  const last = parts.at(-1) ?? '';
+  const trailerAt = last.search(/^## /m);
+  const stepProse = [...parts.slice(1, -1), trailerAt >= 0 ? last.slice(0, trailerAt) : last];
+  const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
+
+  const steps = lesson.steps.map((step, i) => renderStep(lesson, step, i + 1, stepProse[i] ?? '')).join('\n');
+  return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
+<button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
+<div class="layout">
+<main>
+<section class="intro slide">${marked.parse(intro, { async: false })}</section>
+${steps}
+<section class="trailer slide">${marked.parse(trailer, { async: false })}</section>
+</main>
+<aside class="live-panel" hidden aria-label="Live cluster">
+${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div class="chart" data-apps="rolling recreate"></div>' : ''}
+<h2>In the cluster</h2>
+<div class="resources" aria-live="polite"></div>
+</aside>
+</div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
+}
+
+function renderStep(lesson: Lesson, step: Step, n: number, prose: string): string {
+  const commands = step.commands.map((c) => `<div class="command"><pre><code>${escape(c)}</code></pre>` +
+    `<button type="button" class="copy" data-command="${escape(c)}" aria-label="Copy command">Copy</button></div>`).join('\n');
+  const kind = step.needs === 'kind' ? ' <span class="badge" title="Needs real containers: run it on the kind cluster">kind</span>' : '';
+  return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
+<h3>Step ${n}: ${escape(step.title)}${kind}</h3>
+${marked.parse(prose, { async: false })}
+<div class="commands">${commands}</div>
+<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
+<details class="hint"><summary>Hint</summary><p>${escape(step.hint)}</p></details>
+<details class="solution"><summary>Solution</summary><pre><code>${escape(step.solution)}</code></pre></details>
+<div class="live" hidden>
+  <button type="button" class="run" data-lesson="${lesson.id}" data-step="${step.id}">Run</button>
+  <button type="button" class="check" data-lesson="${lesson.id}" data-step="${step.id}">Check</button>
+  <output class="result" aria-live="polite"></output>
+</div>
+<label class="done"><input type="checkbox" data-step="${step.id}"> Done</label>
+</section>`;
+}
