@@ -7,7 +7,10 @@ export default defineConfig({
     // One real local control plane for the whole run (or the workshop cluster in KUBECONFIG).
     globalSetup: ['test/global-setup.ts'],
     // Real API round trips: a rollout takes seconds, not milliseconds.
-    testTimeout: 120_000,
+    testTimeout: 300_000,
     hookTimeout: 120_000,
+    // Lessons work in fixed namespaces (the lesson id), and both the lesson suite and the site
+    // walk run them: files run one after another so they never act on a namespace at once.
+    fileParallelism: false,
   },
 });

@@ -1,0 +1,151 @@
+// The workshop site, driven like an attendee would: Debian's Chromium through playwright-core.
+// Every lesson page is walked step by step with its Run and Check buttons against the real
+// control plane; copy buttons must put exactly the step's command on the clipboard.
+import { mkdir } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lessons } from '../patterns/catalog.ts';
+import { openContext, resetLesson } from '../patterns/runner.ts';
+import { distDir } from '../site/build.ts';
+import { startServer } from '../site/server.ts';
+import { testKubeConfig } from './cluster.ts';
+
+const artifacts = join(import.meta.dirname, '..', 'test-results', 'site');
+const kc = testKubeConfig();
+let server: Awaited<ReturnType<typeof startServer>>;
+let browser: Browser;
+let context: BrowserContext;
+let base: string;
+
+beforeAll(async () => {
+  await mkdir(artifacts, { recursive: true });
+  server = await startServer(0, kc);
+  base = `http://127.0.0.1:${server.port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe.each(lessons)('lesson page $id', (lesson) => {
+  it('runs and checks every step with its buttons', async () => {
+    const ctx = await openContext(lesson, kc);
+    await resetLesson(lesson, ctx).finally(() => ctx.close());
+    const page = await context.newPage();
+    await page.goto(`${base}/lessons/${lesson.id}.html`);
+    await page.locator('body.live-mode').waitFor();
+    for (const step of lesson.steps.filter((s) => s.needs === 'any' || ctx.cluster === 'kind')) {
+      const section = page.locator(`#step-${step.id}`);
+      for (const action of ['run', 'check'] as const) {
+        await section.locator(`button.${action}`).click();
+        const result = section.locator('.result.ok, .result.failed');
+        await result.waitFor({ timeout: 120_000 });
+        expect(await result.getAttribute('class'), `${step.id} ${action}: ${await result.textContent()}`).toContain('ok');
+      }
+      // A passed check ticks the step off.
+      expect(await section.locator('label.done input').isChecked()).toBe(true);
+    }
+    await page.screenshot({ path: join(artifacts, `${lesson.id}.png`), fullPage: true });
+    await page.close();
+  });
+
+  it('copies exactly the step commands', async () => {
+    const page = await context.newPage();
+    await page.goto(`${base}/lessons/${lesson.id}.html`);
+    for (const step of lesson.steps) {
+      const buttons = page.locator(`#step-${step.id} button.copy`);
+      expect(await buttons.count()).toBe(step.commands.length);
+      for (const [i, command] of step.commands.entries()) {
+        await buttons.nth(i).click();
+        expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(command);
+      }
+    }
+    await page.close();
+  });
+});
+
+describe('instructor mode', () => {
+  it('shows one slide at a time and moves with the keyboard', async () => {
+    const lesson = lessons[0];
+    const page = await context.newPage();
+    await page.goto(`${base}/lessons/${lesson.id}.html?slides`);
+    const current = page.locator('.slide.current');
+    await expect.poll(() => current.getAttribute('class')).toContain('intro');
+    await page.keyboard.press('ArrowRight');
+    expect(await current.getAttribute('id')).toBe(`step-${lesson.steps[0].id}`);
+    await page.keyboard.press('ArrowRight');
+    expect(await current.getAttribute('id')).toBe(`step-${lesson.steps[1].id}`);
+    await page.keyboard.press('ArrowLeft');
+    expect(await current.getAttribute('id')).toBe(`step-${lesson.steps[0].id}`);
+    expect(await page.locator('.slide:visible').count()).toBe(1);
+
+    // The presenter view follows the audience window and shows what comes next.
+    const presenter = await context.newPage();
+    await presenter.goto(`${base}/lessons/${lesson.id}.html?presenter`);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => presenter.locator('.slide.current').getAttribute('id')).toBe(`step-${lesson.steps[1].id}`);
+    expect(await presenter.locator('.presenter-notes').textContent()).toContain(`Next: Step 3: ${lesson.steps[2].title}`);
+    await page.keyboard.press('Escape');
+    expect(await page.locator('.slide:visible').count()).toBe(await page.locator('.slide').count());
+    await presenter.close();
+    await page.close();
+  });
+});
+
+describe('static export', () => {
+  it('works opened from disk, without the server and without live controls', async () => {
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(join(distDir, 'index.html')).href);
+    expect(await page.locator('.curriculum li').count()).toBe(lessons.length);
+    await page.locator('.curriculum a').first().click();
+    await page.waitForURL(/lessons\/.*\.html$/);
+    expect(await page.locator('section.step').count()).toBe(lessons[0].steps.length);
+    expect(await page.locator('.live').first().isHidden()).toBe(true);
+    expect(await page.locator('.live-panel').isHidden()).toBe(true);
+    await page.close();
+  });
+});
+
+/** A raw HTTP request: fetch() would normalise `..` away before sending it. */
+function raw(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('live server refuses', () => {
+  const own = () => ({ Origin: base });
+  it('an unknown lesson or step id', async () => {
+    expect(await raw('/api/lessons/declarative-deployment/steps/rm-rf/run', 'POST', own())).toBe(404);
+    expect(await raw('/api/lessons/no-such-lesson/steps/namespace/run', 'POST', own())).toBe(404);
+    expect(await raw('/api/lessons/declarative-deployment/steps/namespace/exec', 'POST', own())).toBe(404);
+  });
+
+  it('a post from another origin, or with none', async () => {
+    expect(await raw('/api/lessons/declarative-deployment/steps/namespace/run', 'POST', { Origin: 'http://evil.example' })).toBe(403);
+    expect(await raw('/api/lessons/declarative-deployment/steps/namespace/run', 'POST')).toBe(403);
+  });
+
+  it('paths that climb out of the site', async () => {
+    for (const path of ['/../package.json', '/%2e%2e/package.json', '/assets/..%2f..%2fpackage.json', '/..%5c..%5cpackage.json']) {
+      expect(await raw(path), path).toBeGreaterThanOrEqual(400);
+    }
+    expect(await raw('/index.html')).toBe(200);
+  });
+
+});
