@@ -15,6 +15,12 @@ export interface LessonContext {
    * guarded context. Returns their standard output.
    */
   sh(command: string): Promise<string>;
+  /**
+   * Keeps a program running for the rest of the lesson run — what the attendee starts in a
+   * second terminal, such as an operator. `start` launches it and returns how to stop it; the
+   * runner stops everything when the run ends. Starting a name that is already running does nothing.
+   */
+  keepRunning(name: string, start: () => Promise<() => Promise<void>>): Promise<void>;
 }
 
 export interface Step {

@@ -32,6 +32,7 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
     KUBECONFIG: kubeconfig,
     PATH: kubectl ? `${dirname(kubectl)}:${process.env.PATH}` : process.env.PATH,
   };
+  const running = new Map<string, Promise<() => Promise<void>>>();
   return {
     kc,
     namespace: lesson.id,
@@ -45,7 +46,19 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
         throw new Error(`command failed: ${command}\n${(e.stderr || e.message).trim()}`);
       }
     },
-    close: () => rm(dir, { recursive: true, force: true }),
+    async keepRunning(name, start) {
+      if (!running.has(name)) {
+        const started = start();
+        running.set(name, started);
+        started.catch(() => running.delete(name)); // a failed start may be tried again
+      }
+      await running.get(name);
+    },
+    async close() {
+      for (const stop of running.values()) await (await stop.catch(() => async () => {}))();
+      running.clear();
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
