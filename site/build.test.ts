@@ -1,0 +1,38 @@
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lessons } from '../patterns/catalog.ts';
+import { buildSite } from './build.ts';
+
+describe('site build', () => {
+  it('writes an index and one page per lesson', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'site-'));
+    const pages = await buildSite(out);
+    expect(pages).toEqual(['index.html', ...lessons.map((l) => `lessons/${l.id}.html`)]);
+    const index = await readFile(join(out, 'index.html'), 'utf8');
+    for (const lesson of lessons) expect(index).toContain(`href="lessons/${lesson.id}.html"`);
+  });
+
+  it('keeps every page light: at most 150 KB of JS and CSS', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'site-'));
+    await buildSite(out);
+    for (const lesson of lessons) {
+      const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
+      const assets = [...html.matchAll(/(?:src|href)="(\.\.\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]);
+      expect(assets.length).toBeGreaterThan(0);
+      const sizes = await Promise.all(assets.map((a) => stat(join(out, 'lessons', a)).then((s) => s.size)));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(150 * 1024);
+    }
+  });
+
+  it('has a section per step, in order', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'site-'));
+    await buildSite(out);
+    for (const lesson of lessons) {
+      const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
+      const ids = [...html.matchAll(/<section class="step slide" id="step-([^"]+)"/g)].map((m) => m[1]);
+      expect(ids).toEqual(lesson.steps.map((s) => s.id));
+    }
+  });
+});
