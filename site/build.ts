@@ -1,6 +1,6 @@
 // npm run site:build — writes the static site to site/dist. It works from any static host or
 // straight from disk; the live parts (Run/Check, the cluster panel) appear only under `npm start`.
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lessons } from '../patterns/catalog.ts';
 import { renderIndex, renderLesson } from './render.ts';
@@ -17,6 +17,11 @@ export async function buildSite(out = distDir): Promise<string[]> {
   for (const lesson of lessons) {
     const prose = await readFile(join(root, lesson.dir, 'lesson.md'), 'utf8');
     await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose));
+    // Diagrams live next to lesson.md; the page refers to them as lessons/<id>/<file>.
+    for (const file of (await readdir(join(root, lesson.dir))).filter((f) => f.endsWith('.svg'))) {
+      await mkdir(join(out, 'lessons', lesson.id), { recursive: true });
+      await cp(join(root, lesson.dir, file), join(out, 'lessons', lesson.id, file));
+    }
     written.push(`lessons/${lesson.id}.html`);
   }
   return written;

@@ -1,7 +1,7 @@
 // Turns lesson modules into HTML. The prose comes from each lesson.md and the steps (commands,
 // expected result, hint, solution) from the same step objects the CLI runs, so the site can
 // never show a command that the tests did not run.
-import { marked } from 'marked';
+import { Marked } from 'marked';
 import type { Lesson, Step } from '../patterns/lesson.ts';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -21,6 +21,18 @@ ${body}
 </body>
 </html>
 `;
+}
+
+/**
+ * Markdown for one lesson page. Pictures sit next to lesson.md (so they also show when the
+ * file is read on its own); on the site they are copied to lessons/<id>/, hence the prefix.
+ */
+function lessonMarkdown(lesson: Lesson): Marked {
+  return new Marked({
+    walkTokens(token) {
+      if (token.type === 'image' && !/^([a-z]+:|\/)/.test(token.href)) token.href = `${lesson.id}/${token.href}`;
+    },
+  });
 }
 
 export function renderIndex(lessons: Lesson[]): string {
@@ -51,14 +63,15 @@ export function renderLesson(lesson: Lesson, prose: string): string {
   const stepProse = [...parts.slice(1, -1), trailerAt >= 0 ? last.slice(0, trailerAt) : last];
   const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
 
-  const steps = lesson.steps.map((step, i) => renderStep(lesson, step, i + 1, stepProse[i] ?? '')).join('\n');
+  const md = lessonMarkdown(lesson);
+  const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '')).join('\n');
   return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
 <main>
-<section class="intro slide">${marked.parse(intro, { async: false })}</section>
+<section class="intro slide">${md.parse(intro, { async: false })}</section>
 ${steps}
-<section class="trailer slide">${marked.parse(trailer, { async: false })}</section>
+<section class="trailer slide">${md.parse(trailer, { async: false })}</section>
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
 ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div class="chart" data-apps="rolling recreate"></div>' : ''}
@@ -68,13 +81,13 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
 }
 
-function renderStep(lesson: Lesson, step: Step, n: number, prose: string): string {
+function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {
   const commands = step.commands.map((c) => `<div class="command"><pre><code>${escape(c)}</code></pre>` +
     `<button type="button" class="copy" data-command="${escape(c)}" aria-label="Copy command">Copy</button></div>`).join('\n');
   const kind = step.needs === 'kind' ? ' <span class="badge" title="Needs real containers: run it on the kind cluster">kind</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>Step ${n}: ${escape(step.title)}${kind}</h3>
-${marked.parse(prose, { async: false })}
+${md.parse(prose, { async: false })}
 <div class="commands">${commands}</div>
 <p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
 <details class="hint"><summary>Hint</summary><p>${escape(step.hint)}</p></details>
