@@ -25,6 +25,8 @@ try {
           throw new Error(`--port must be a port number, got "${values.port}"`);
         }
         await local.up(cluster, { port });
+        const { kubectl } = await resolveBinaries();
+        console.error(`a kubectl matching this cluster: ${kubectl} (or use your own)`);
         console.log(`KUBECONFIG=${cluster.kubeconfig}`);
       } else {
         await kind.up();
