@@ -21,6 +21,8 @@ export interface LessonContext {
    * runner stops everything when the run ends. Starting a name that is already running does nothing.
    */
   keepRunning(name: string, start: () => Promise<() => Promise<void>>): Promise<void>;
+  /** Stops what keepRunning started under this name (the attendee's Ctrl-C); nothing if it is not running. */
+  stopRunning(name: string): Promise<void>;
 }
 
 export interface Step {

@@ -33,6 +33,11 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
     PATH: kubectl ? `${dirname(kubectl)}:${process.env.PATH}` : process.env.PATH,
   };
   const running = new Map<string, Promise<() => Promise<void>>>();
+  const stopRunning = async (name: string) => {
+    const started = running.get(name);
+    running.delete(name);
+    if (started) await (await started.catch(() => async () => {}))();
+  };
   return {
     kc,
     namespace: lesson.id,
@@ -54,9 +59,9 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
       }
       await running.get(name);
     },
+    stopRunning,
     async close() {
-      for (const stop of running.values()) await (await stop.catch(() => async () => {}))();
-      running.clear();
+      for (const name of [...running.keys()]) await stopRunning(name);
       await rm(dir, { recursive: true, force: true });
     },
   };

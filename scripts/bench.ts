@@ -3,6 +3,7 @@
 // figures. Timing goals live here, never in test assertions.
 const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promise<object> }>> = {
   'control-plane': () => import('./bench/control-plane.ts'),
+  'config-watcher': () => import('./bench/config-watcher.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

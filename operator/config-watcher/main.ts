@@ -1,0 +1,31 @@
+// The operator's entry point inside the cluster (manifests/deployment.yaml runs
+// `node operator/config-watcher/main.ts`). It talks to the API server as its ServiceAccount,
+// watches every namespace, and competes for a Lease in its own namespace, so two replicas can run.
+import { KubeConfig } from '@kubernetes/client-node';
+import { hostname } from 'node:os';
+import { configWatcherOperator } from './operator.ts';
+
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault(); // in a pod: the ServiceAccount token and the cluster's CA
+
+const { manager } = configWatcherOperator({
+  kubeConfig,
+  leaderElection: {
+    namespace: process.env.POD_NAMESPACE ?? 'default',
+    name: 'config-watcher',
+    identity: process.env.POD_NAME ?? hostname(),
+  },
+  health: { port: Number(process.env.HEALTH_PORT ?? 8080), host: process.env.HEALTH_HOST ?? '127.0.0.1' },
+  // Whoever leads now may be acting: stop at once and let the Deployment start us afresh.
+  onLostLeadership: () => process.exit(1),
+});
+
+await manager.start();
+console.error(`config-watcher: caches synced; health and metrics on ${manager.url}`);
+
+// Kubernetes sends SIGTERM before it kills a pod: drain the work and hand the lease over.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void manager.stop().then(() => process.exit(0));
+  });
+}

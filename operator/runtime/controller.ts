@@ -1,0 +1,144 @@
+// A controller wires informers to a work queue and the queue to a reconcile function. Read it in
+// the order it runs: constructor (what to watch), run (fill the caches, start workers), the worker
+// loop, processNext (one key, one reconcile), then the enqueue helpers and stop.
+//
+// The reconcile function gets only a key. It reads the current state from the informers' caches,
+// compares it with the desired state, and acts. It must be idempotent: the same key can come
+// back at any time (a resync, a restart, an unrelated change), and running it again on a world
+// that is already right must change nothing, not even a status timestamp.
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { keyOf, type EventType } from './informer.ts';
+import type { Metrics } from './metrics.ts';
+import { WorkQueue, type QueueOptions } from './queue.ts';
+
+/** What reconcile may ask for: come back after a while, even if nothing changes (polling a world we cannot watch). */
+export interface Result {
+  requeueAfterMs?: number;
+}
+
+export type Reconcile = (key: string) => Promise<Result | void>;
+
+/**
+ * What a controller needs from an informer. Stated as an interface so that an informer of any
+ * kind fits (Informer<ConfigWatcher> is not an Informer<KubernetesObject> to TypeScript).
+ */
+export interface Source {
+  subscribe(handler: (type: EventType, object: KubernetesObject) => void): void;
+  list(): KubernetesObject[];
+  start(): Promise<void>;
+}
+
+/** A secondary resource and how to find the primary keys that care about one of its objects. */
+export interface Watches {
+  informer: Source;
+  keysFor: (object: KubernetesObject) => string[];
+}
+
+export interface ControllerOptions {
+  name: string;
+  /** The resource this controller reconciles; the queue's keys are its objects' keys. */
+  primary: Source;
+  watches?: Watches[];
+  reconcile: Reconcile;
+  /** Keys reconciled in parallel. One key never runs twice at once, whatever this says. */
+  workers?: number;
+  /** Every this many ms, every primary key is queued again, to repair anything an event missed. */
+  resyncMs?: number;
+  queue?: QueueOptions;
+  metrics?: Metrics;
+  log?: (line: string) => void;
+}
+
+export class Controller {
+  readonly name: string;
+  readonly queue: WorkQueue;
+  readonly #options: ControllerOptions;
+  readonly #log: (line: string) => void;
+  #workers: Promise<void>[] = [];
+  #resync?: NodeJS.Timeout;
+
+  constructor(options: ControllerOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.#log = options.log ?? ((line) => console.error(`[${options.name}] ${line}`));
+    this.queue = new WorkQueue(options.queue);
+    // Handlers only enqueue keys. Doing work inside a handler would block the informer (and every
+    // other controller sharing it), and would lose the work if it failed.
+    options.primary.subscribe((_type, object) => this.queue.add(keyOf(object)));
+    for (const { informer, keysFor } of options.watches ?? []) {
+      informer.subscribe((_type, object) => keysFor(object).forEach((key) => this.queue.add(key)));
+    }
+    options.metrics?.gauge('workqueue_depth', { name: options.name }, () => this.queue.length);
+  }
+
+  /**
+   * Fills the caches, queues every existing object once, then starts the workers. Waiting for
+   * the caches matters: a reconcile on an empty cache would think the world is empty and act on
+   * that, for instance by recreating what already exists.
+   */
+  async run(): Promise<void> {
+    const { primary, watches = [], workers = 2, resyncMs } = this.#options;
+    await Promise.all([primary, ...watches.map((w) => w.informer)].map((i) => i.start()));
+    this.#enqueueAll(); // informers shared with others may have announced their objects before we subscribed
+    for (let i = 0; i < workers; i++) this.#workers.push(this.#worker());
+    if (resyncMs) this.#resync = setInterval(() => this.#enqueueAll(), resyncMs);
+  }
+
+  /** Each worker takes one key at a time until the queue shuts down. */
+  async #worker(): Promise<void> {
+    for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
+      await this.#processNext(key);
+    }
+  }
+
+  async #processNext(key: string): Promise<void> {
+    const started = performance.now();
+    try {
+      const result = await this.#options.reconcile(key);
+      // Success resets the key's backoff, so a later failure starts again at 5 ms.
+      this.queue.forget(key);
+      if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+      this.#observe(result?.requeueAfterMs ? 'requeue' : 'success', started);
+    } catch (error) {
+      // Any error, a 409 Conflict included, means "not done yet": try again after the key's
+      // backoff. A conflict clears itself: by then the cache holds the newer object.
+      this.#log(`reconcile ${key} failed (attempt ${this.queue.failures(key) + 1}): ${message(error)}`);
+      this.queue.addRateLimited(key);
+      this.#observe('error', started);
+    } finally {
+      this.queue.done(key);
+    }
+  }
+
+  #observe(result: 'success' | 'requeue' | 'error', started: number): void {
+    this.#options.metrics?.observeReconcile(this.name, result, (performance.now() - started) / 1000);
+  }
+
+  #enqueueAll(): void {
+    for (const object of this.#options.primary.list()) this.queue.add(keyOf(object));
+  }
+
+  /** Stops taking work and waits for the reconciles in progress: no write is cut off halfway. */
+  async stop(): Promise<void> {
+    clearInterval(this.#resync);
+    await this.queue.shutDown();
+    await Promise.all(this.#workers);
+  }
+}
+
+function message(error: unknown): string {
+  const e = error as { code?: number; body?: unknown; message?: string };
+  if (e.code && e.body) {
+    const body = typeof e.body === 'string' ? safeParse(e.body) : e.body;
+    return `${e.code} ${(body as { message?: string })?.message ?? ''}`.trim();
+  }
+  return e.message ?? String(error);
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}

@@ -1,0 +1,37 @@
+// One informer per resource type, shared by every controller in the process. Two controllers that
+// both read Deployments then hold one cache and one watch connection, not two: the API server's
+// load and our memory grow with the number of types, not with the number of controllers.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Informer, type InformerOptions, type ResourceType } from './informer.ts';
+
+export class InformerFactory {
+  readonly #kubeConfig: KubeConfig;
+  readonly #options: InformerOptions;
+  readonly #informers = new Map<string, Informer<KubernetesObject>>();
+
+  constructor(kubeConfig: KubeConfig, options: InformerOptions = {}) {
+    this.#kubeConfig = kubeConfig;
+    this.#options = options;
+  }
+
+  /** The informer for this type (and namespace), created on first use. */
+  for<T extends KubernetesObject>(type: ResourceType): Informer<T> {
+    const key = `${type.apiVersion}/${type.kind}/${type.namespace ?? ''}`;
+    let informer = this.#informers.get(key);
+    if (!informer) {
+      informer = new Informer(this.#kubeConfig, type, this.#options);
+      this.#informers.set(key, informer);
+    }
+    // The key names the kind, and the caller names T for that kind; TypeScript cannot see the link.
+    return informer as unknown as Informer<T>;
+  }
+
+  /** Starts every informer made so far; resolves when all of them have listed once. */
+  async start(): Promise<void> {
+    await Promise.all([...this.#informers.values()].map((i) => i.start()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#informers.values()].map((i) => i.stop()));
+  }
+}

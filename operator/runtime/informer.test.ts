@@ -1,0 +1,78 @@
+// The informer against the real API server: what it caches, what it announces, and how it gets
+// back on its feet after a 410 Gone or a failed request.
+import { CoreV1Api, KubernetesObjectApi, type KubernetesListObject, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { Informer, type EventType } from './informer.ts';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+beforeAll(async () => (ns = await testNamespace(kc, 'informer')));
+afterAll(() => ns.remove());
+
+const configMaps = () => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+
+describe('Informer', () => {
+  it('lists, then announces adds, updates and deletes after updating its cache', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'before' } } });
+    const informer = new Informer<V1ConfigMap>(kc, configMaps());
+    const seen: string[] = [];
+    informer.subscribe((type: EventType, cm, old) => {
+      // The cache already holds the new state when handlers run.
+      expect(informer.get(`${ns.name}/${cm.metadata!.name}`)).toBe(type === 'delete' ? undefined : cm);
+      if (cm.metadata!.name === 'kube-root-ca.crt') return; // every namespace gets one, at some point
+      seen.push(`${type} ${cm.metadata!.name}${old ? ` (was ${old.data?.v ?? '-'})` : ''}`);
+    });
+    await informer.start();
+    try {
+      expect(informer.get(`${ns.name}/before`)?.kind).toBe('ConfigMap'); // listed items get their kind
+      await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'after' }, data: { v: '1' } } });
+      await core.patchNamespacedConfigMap({ namespace: ns.name, name: 'after', body: [{ op: 'replace', path: '/data/v', value: '2' }] });
+      await core.deleteNamespacedConfigMap({ namespace: ns.name, name: 'after' });
+      await waitFor('the delete event', async () => (seen.some((s) => s.startsWith('delete after')) ? true : undefined));
+      expect(seen).toEqual(['add before', 'add after', 'update after (was 1)', 'delete after (was 2)']);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('relists when the watch answers 410 Gone, and misses nothing', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    let calls = 0;
+    const informer = new Informer<V1ConfigMap>(kc, configMaps(), {
+      // A real list, but the first one claims resourceVersion "1": history the server has
+      // compacted away, so the watch that follows is answered with 410 Gone.
+      list: async () => {
+        const list: KubernetesListObject<KubernetesObject> = await objects.list('v1', 'ConfigMap', ns.name);
+        if (++calls === 1) list.metadata = { ...list.metadata, resourceVersion: '1' };
+        return list;
+      },
+    });
+    await informer.start();
+    try {
+      await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'after-gone' } } });
+      await waitFor('the informer to see a ConfigMap created after the 410', async () =>
+        informer.get(`${ns.name}/after-gone`) ? true : undefined);
+      expect(informer.lists).toBe(2);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  it('retries after a failed request instead of stopping', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    let calls = 0;
+    const informer = new Informer<V1ConfigMap>(kc, configMaps(), {
+      baseBackoffMs: 10,
+      list: async () => {
+        if (++calls === 1) throw new Error('connect ECONNREFUSED 127.0.0.1'); // as when the server is down
+        return objects.list('v1', 'ConfigMap', ns.name);
+      },
+    });
+    await informer.start(); // resolves only once a list has succeeded
+    await informer.stop();
+    expect(calls).toBe(2);
+    expect(informer.list().length).toBeGreaterThan(0); // kube-root-ca.crt, at least
+  });
+});

@@ -1,0 +1,164 @@
+// Leader election lets us run two replicas of an operator (so a crash or a node drain does not
+// stop it) while only one of them acts: two controllers restarting the same pods would fight.
+//
+// The lock is a coordination.k8s.io/v1 Lease: holderIdentity says who leads, renewTime when the
+// leader last proved it is alive. The leader renews every few seconds; a candidate takes over
+// once the lease has not been renewed for leaseDurationSeconds. Every write carries the
+// resourceVersion we read, so if two candidates try at once, the API server accepts one and
+// answers 409 Conflict to the other: etcd's compare-and-swap does the hard part.
+//
+// Like client-go, we judge expiry by our own clock: "the record has not changed for
+// leaseDuration since I first saw it", not by comparing renewTime with our time. That way two
+// machines whose clocks disagree still agree on when a lease has expired.
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The leader gives up after failing to renew for this fraction of the lease duration (client-go:
+ * 10 s of 15 s). Giving up before the lease expires leaves a margin in which nobody leads, rather
+ * than a moment in which two replicas both believe they do.
+ */
+const RENEW_DEADLINE = 2 / 3;
+
+export interface LeaderElectionOptions {
+  namespace: string;
+  name: string;
+  /** Who we are: unique per replica, such as the pod name. */
+  identity: string;
+  leaseDurationSeconds?: number;
+  /** How often the leader renews, and a candidate retries. Well below the lease duration. */
+  retryMs?: number;
+  log?: (line: string) => void;
+}
+
+export class LeaderElector {
+  readonly #api: CoordinationV1Api;
+  readonly #options: Required<LeaderElectionOptions>;
+  /** The last lease record we saw, and when (by our clock) it last changed. */
+  #observed?: { record: string; at: number };
+  /** The holder in the last lease we read. */
+  #holder?: string;
+  #leading = false;
+  #renewing?: Promise<void>;
+  #stop = new AbortController();
+
+  constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions) {
+    this.#api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.#options = { leaseDurationSeconds: 15, retryMs: 2000, log: () => {}, ...options };
+  }
+
+  get isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /**
+   * Resolves true once we lead, then keeps renewing in the background; resolves false if
+   * release() is called first. onLost is called if renewals fail for most of a lease duration:
+   * someone else may lead soon, so the caller must stop acting at once.
+   */
+  async acquire(onLost: () => void): Promise<boolean> {
+    const { retryMs, identity, name } = this.#options;
+    while (!(await this.#tryAcquireOrRenew())) {
+      const stopped = await sleep(retryMs, false, { signal: this.#stop.signal }).catch(() => true);
+      if (stopped) return false;
+    }
+    this.#leading = true;
+    this.#options.log(`${identity} leads ${name}`);
+    this.#renewing = this.#renewLoop(onLost);
+    return true;
+  }
+
+  async #renewLoop(onLost: () => void): Promise<void> {
+    const { retryMs, leaseDurationSeconds } = this.#options;
+    let lastRenewal = Date.now();
+    while (this.#leading) {
+      try {
+        await sleep(retryMs, undefined, { signal: this.#stop.signal });
+      } catch {
+        return; // release() stopped us
+      }
+      if (await this.#tryAcquireOrRenew()) {
+        lastRenewal = Date.now();
+      } else if (this.#holder !== this.#options.identity || Date.now() - lastRenewal > leaseDurationSeconds * 1000 * RENEW_DEADLINE) {
+        // Someone else holds it now, or we could not renew in time: either way, we no longer lead.
+        this.#leading = false;
+        this.#options.log(`${this.#options.identity} lost ${this.#options.name}`);
+        onLost();
+      }
+    }
+  }
+
+  /** One attempt: create the lease, renew ours, or take over an expired one. */
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationSeconds } = this.#options;
+    const now = new V1MicroTime();
+    try {
+      let lease: V1Lease;
+      try {
+        lease = await this.#api.readNamespacedLease({ name, namespace });
+      } catch (error) {
+        if ((error as { code?: number }).code !== 404) throw error;
+        this.#holder = identity;
+        await this.#api.createNamespacedLease({
+          namespace,
+          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+        });
+        return true;
+      }
+      const spec = lease.spec ?? {};
+      this.#holder = spec.holderIdentity;
+      const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+      if (this.#observed?.record !== record) this.#observed = { record, at: Date.now() };
+      const held = spec.holderIdentity && spec.holderIdentity !== identity;
+      const expired = Date.now() > this.#observed.at + (spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
+      if (held && !expired) return false;
+
+      const takingOver = spec.holderIdentity !== identity;
+      await this.#api.replaceNamespacedLease({
+        name,
+        namespace,
+        // The resourceVersion we read comes along: if anyone wrote in between, this fails with 409.
+        body: {
+          ...lease,
+          spec: {
+            ...spec,
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            renewTime: now,
+            acquireTime: takingOver ? now : spec.acquireTime,
+            leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
+          },
+        },
+      });
+      return true;
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      // 409: another candidate wrote first. Anything else (server down): we cannot tell, so not now.
+      if (code !== 409) this.#options.log(`lease ${name}: ${(error as Error).message ?? error}`);
+      return false;
+    }
+  }
+
+  /**
+   * Stops renewing and, if we lead, empties holderIdentity so a standby takes over at once
+   * instead of waiting out the lease. Call it last in a graceful shutdown, after the work drained.
+   */
+  async release(): Promise<void> {
+    this.#stop.abort();
+    await this.#renewing;
+    if (!this.#leading) return;
+    this.#leading = false;
+    const { namespace, name, identity } = this.#options;
+    try {
+      const lease = await this.#api.readNamespacedLease({ name, namespace });
+      if (lease.spec?.holderIdentity !== identity) return;
+      await this.#api.replaceNamespacedLease({
+        name,
+        namespace,
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } },
+      });
+    } catch (error) {
+      this.#options.log(`could not release lease ${name}: ${(error as Error).message}`); // it expires anyway
+    }
+  }
+}

@@ -1,0 +1,83 @@
+// How fast the ConfigWatcher operator turns a ConfigMap change into a rollout restart. Starts a
+// fresh local control plane in a temporary directory, runs the operator in this process, then
+// changes the ConfigMap N times, one after the other, and times each change from just before the
+// ConfigMap write to the moment a watch on the Deployment shows the new template annotation.
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, Watch, type V1Deployment } from '@kubernetes/client-node';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { configHash, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
+import { configWatcher, deployment } from '../../operator/config-watcher/fixtures.ts';
+import { installCrd } from '../../operator/config-watcher/install-crd.ts';
+import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
+import { resolveBinaries } from '../cluster/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
+import { percentile, round } from './stats.ts';
+
+export async function run(args: string[]): Promise<object> {
+  const { values } = parseArgs({ args, options: { changes: { type: 'string', default: '200' } } });
+  const changes = Number(values.changes);
+  await resolveBinaries(); // a build, if one is needed, is not part of the measurement
+
+  const cluster = localCluster(await mkdtemp(join(tmpdir(), 'k8s-patterns-bench-')));
+  try {
+    await up(cluster, { log: () => {} });
+    const kc = kubeConfigFor(cluster);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    await installCrd(kc);
+    const namespace = 'bench';
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await apps.createNamespacedDeployment({ namespace, body: deployment('web', { app: 'web' }, 1) });
+    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'web' }, data: { v: '0' } } });
+    const watcher = configWatcher('web', 'web', { app: 'web' });
+    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, body: watcher });
+
+    const { manager } = configWatcherOperator({ kubeConfig: kc, namespace, log: () => {} });
+    await manager.start();
+    await manager.leading;
+    try {
+      // Settled: the operator has recorded the first hash, so the next change is a real change.
+      while ((await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name: 'web' }) as ConfigWatcher).status?.configHash !== configHash({ v: '0' }, undefined)) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+
+      // One watch on the Deployment for the whole run; each change waits for its hash to appear.
+      let waiting: { hash: string; seen: () => void } | undefined;
+      const watch = await new Watch(kc).watch(
+        `/apis/apps/v1/namespaces/${namespace}/deployments`,
+        {},
+        (_phase: string, d: V1Deployment) => {
+          if (waiting && d.spec?.template.metadata?.annotations?.[hashAnnotation(watcher)] === waiting.hash) waiting.seen();
+        },
+        () => {},
+      );
+      const latencies: number[] = [];
+      for (let i = 1; i <= changes; i++) {
+        const hash = configHash({ v: String(i) }, undefined);
+        const seen = new Promise<void>((resolve) => (waiting = { hash, seen: resolve }));
+        const start = performance.now();
+        await core.patchNamespacedConfigMap({ name: 'web', namespace, body: [{ op: 'replace', path: '/data/v', value: String(i) }] });
+        await seen;
+        latencies.push(performance.now() - start);
+        if (i % 25 === 0) console.error(`${i}/${changes} changes, p50 so far ${round(percentile(latencies, 0.5))} ms`);
+      }
+      watch.abort();
+      return {
+        changes,
+        restart_latency_p50_ms: round(percentile(latencies, 0.5)),
+        restart_latency_p99_ms: round(percentile(latencies, 0.99)),
+        restart_latency_max_ms: round(Math.max(...latencies)),
+        // The whole benchmark process, operator included: an upper bound for the operator alone.
+        peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+        goal_p50_ms: 100,
+      };
+    } finally {
+      await manager.stop();
+    }
+  } finally {
+    await down(cluster, () => {});
+  }
+}
