@@ -59,3 +59,51 @@ export async function serviceRoutesTo(ctx: LessonContext, service: string, selec
     `service ${service} routes to [${seen.join(', ')}] but the ready pods with ${selector} are [${want.join(', ')}]`,
     `kubectl get endpointslices -n ${ctx.namespace} -l kubernetes.io/service-name=${service} -o wide; kubectl get pods -n ${ctx.namespace} -l ${selector} -o wide`));
 }
+
+/** The one pod a single-replica Deployment runs, once it is ready (a new pod after an update). */
+export async function readyPod(ctx: LessonContext, selector: string): Promise<V1Pod> {
+  let count = 0;
+  return waitFor(async () => {
+    const pods = await readyPods(ctx, selector);
+    count = pods.length;
+    return count === 1 ? pods[0] : undefined;
+  }, () => new StepFailed(`expected exactly one ready pod with ${selector}, found ${count}`,
+    `kubectl get pods -n ${ctx.namespace} -l ${selector}`));
+}
+
+/** The value of an env var in the named container or init container of a pod, as set in its spec. */
+export function envIn(pod: V1Pod, container: string, name: string): string | undefined {
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  return all.find((c) => c.name === container)?.env?.find((e) => e.name === name)?.value;
+}
+
+/**
+ * Checks that `containers` (regular or init) all mount the same emptyDir volume: the one way two
+ * containers of a pod share files. Returns where each container mounts it.
+ */
+export function sharesEmptyDir(ctx: LessonContext, pod: V1Pod, volume: string, containers: string[]): Record<string, string> {
+  const lookAt = `kubectl get pod ${pod.metadata?.name} -n ${ctx.namespace} -o yaml`;
+  if (!pod.spec?.volumes?.find((v) => v.name === volume)?.emptyDir) {
+    throw new StepFailed(`pod ${pod.metadata?.name} has no emptyDir volume named ${volume}`, lookAt);
+  }
+  const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+  const mounts: Record<string, string> = {};
+  for (const name of containers) {
+    const mount = all.find((c) => c.name === name)?.volumeMounts?.find((m) => m.name === volume);
+    if (!mount) throw new StepFailed(`container ${name} does not mount the volume ${volume}`, lookAt);
+    mounts[name] = mount.mountPath;
+  }
+  return mounts;
+}
+
+/**
+ * Runs a command (usually a `kubectl exec`) until its output matches. For kind steps, where only a
+ * running container can answer; retried because a rollout or a sync may still be under way.
+ */
+export async function outputMatches(ctx: LessonContext, command: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
+  let seen = '';
+  return waitFor(async () => {
+    seen = await ctx.sh(command).catch((error: Error) => error.message);
+    return pattern.test(seen) ? seen : undefined;
+  }, () => new StepFailed(`expected output matching ${pattern}, got: ${seen.trim().slice(0, 400)}`, command), timeoutMs);
+}

@@ -1,0 +1,116 @@
+// Lesson 5, init container: set-up work that must finish before the app starts — waiting for a
+// dependency, preparing data — moves out of the app into containers that run first, in order.
+import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { deploymentRolledOut, outputMatches, readyPod, serviceRoutesTo, sharesEmptyDir } from '../checks.ts';
+import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { namespaceStep } from '../namespace-step.ts';
+import { waitFor } from '../wait-for.ts';
+
+const ns = 'init-container';
+const manifests = 'patterns/05-init-container/manifests';
+const initOrder = ['wait-for-database', 'prepare-content'];
+
+const showLog = `kubectl logs -n ${ns} deploy/web -c wait-for-database --tail=3`;
+const fetchPage = `kubectl exec -n ${ns} deploy/web -c app -- node -e "fetch('http://localhost:8080/content/index.html').then(r => r.text()).then(console.log)"`;
+
+/** The web pod, whatever its state: on kind it is stuck in Init until the database is up. */
+async function webPod(ctx: LessonContext): Promise<V1Pod> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  return waitFor(async () => {
+    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+    return pods.items.find((p) => !p.metadata?.deletionTimestamp);
+  }, () => new StepFailed('no pod of deployment web was created', `kubectl describe deployment web -n ${ns}`));
+}
+
+const lesson: Lesson = {
+  id: ns,
+  number: 5,
+  title: 'Init Container',
+  goal: 'Run set-up steps in order before the app starts: wait for a dependency, then prepare data in a shared volume.',
+  dir: 'patterns/05-init-container',
+  steps: [
+    namespaceStep(ns),
+    {
+      id: 'deploy-app',
+      title: 'Deploy the app before its dependency',
+      // No `rollout status` here: on a real cluster the pod waits, on purpose, until step 4.
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
+        `kubectl get pods -n ${ns} -l app=web`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const pod = await webPod(ctx);
+        const lookAt = `kubectl get pod ${pod.metadata?.name} -n ${ns} -o yaml`;
+        const init = pod.spec?.initContainers ?? [];
+        // Order is the contract: the kubelet runs init containers exactly as listed.
+        if (init.map((c) => c.name).join() !== initOrder.join()) {
+          throw new StepFailed(`init containers are [${init.map((c) => c.name).join(', ')}], expected [${initOrder.join(', ')}] in this order`, lookAt);
+        }
+        // restartPolicy: Always would make one a native sidecar that never "completes".
+        if (init.some((c) => c.restartPolicy)) {
+          throw new StepFailed('an init container here must run to completion, without restartPolicy', lookAt);
+        }
+        sharesEmptyDir(ctx, pod, 'content', ['prepare-content', 'app']);
+      },
+      expected: 'on kind: STATUS Init:0/2, and it stays so; on the local control plane kwok completes init containers at once, so the pod is Running',
+      hint: 'Init containers are listed under spec.initContainers and run in that order.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
+    },
+    {
+      id: 'waiting',
+      title: 'Watch the pod wait for the database',
+      commands: [`kubectl get pods -n ${ns} -l app=web`, showLog],
+      needs: 'kind',
+      async verify(ctx) {
+        await outputMatches(ctx, showLog, /waiting for database: (ENOTFOUND|EAI_AGAIN|ECONNREFUSED)/);
+        const pod = await webPod(ctx);
+        const initialized = pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status;
+        if (initialized !== 'False') {
+          throw new StepFailed('the web pod should still be initializing while no database exists', `kubectl describe pod -n ${ns} -l app=web`);
+        }
+      },
+      expected: 'STATUS Init:0/2; the log repeats "waiting for database: ENOTFOUND" every two seconds',
+      hint: 'Pick the init container\'s log with -c wait-for-database.',
+      solution: showLog,
+    },
+    {
+      id: 'database',
+      title: 'Start the database and watch the pod continue',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/database.yaml`,
+        `kubectl rollout status deployment/web -n ${ns} --timeout=2m`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        await deploymentRolledOut(ctx, 'database');
+        await serviceRoutesTo(ctx, 'database', 'app=database');
+        await deploymentRolledOut(ctx, 'web');
+        const pod = await readyPod(ctx, 'app=web');
+        const statuses = pod.status?.initContainerStatuses ?? [];
+        const done = statuses.filter((s) => s.state?.terminated?.exitCode === 0).map((s) => s.name);
+        if (done.join() !== initOrder.join()) {
+          throw new StepFailed(`init containers that completed with exit code 0: [${done.join(', ')}], expected [${initOrder.join(', ')}]`,
+            `kubectl describe pod ${pod.metadata?.name} -n ${ns}`);
+        }
+      },
+      expected: 'within seconds the web pod goes Init:0/2 → Init:1/2 → PodInitializing → Running, READY 1/1',
+      hint: 'Nothing needs restarting: the init container was retrying all along and now gets a connection.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/database.yaml`,
+    },
+    {
+      id: 'prepared',
+      title: 'Read the page the init container prepared',
+      commands: [fetchPage],
+      needs: 'kind',
+      async verify(ctx) {
+        await outputMatches(ctx, fetchPage, /Prepared by an init container at \d{4}-/);
+      },
+      expected: '<h1>Prepared by an init container at <the time the pod started></h1>',
+      hint: 'The file lives in the pod\'s emptyDir, written by prepare-content before the app started.',
+      solution: fetchPage,
+    },
+  ],
+};
+
+export default lesson;

@@ -1,0 +1,307 @@
+// Lesson 7, service discovery: how a client finds the pods of a service that keep moving — a
+// stable virtual IP with a DNS name, a headless Service listing the pods themselves, aliases and
+// hand-made endpoints for systems outside the cluster, and the ways traffic enters from outside.
+import {
+  CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Service,
+} from '@kubernetes/client-node';
+import { deploymentRolledOut, outputMatches, readyEndpointIPs, readyPod, serviceRoutesTo } from '../checks.ts';
+import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { namespaceStep } from '../namespace-step.ts';
+import { waitFor } from '../wait-for.ts';
+
+const ns = 'service-discovery';
+const manifests = 'patterns/07-service-discovery/manifests';
+const gate = 'workshop.example.com/warmed-up';
+
+const lookUp = `kubectl exec -n ${ns} deploy/client -- node -e "require('node:dns').promises.lookup('catalog').then(a => console.log('dns', a.address, 'env', process.env.CATALOG_SERVICE_HOST))"`;
+const callByName = `kubectl exec -n ${ns} deploy/client -- node -e "fetch('http://catalog/info').then(r => r.text()).then(console.log)"`;
+const reportNotWarm = `kubectl patch pod catalog-warming -n ${ns} --subresource=status -p '{"status":{"conditions":[{"type":"${gate}","status":"False"}]}}'`;
+const viaIngress = `node -e "fetch('http://localhost/info').then(r => r.text()).then(console.log)"`;
+const lbAddress = `kubectl get service catalog-lb -n ${ns} -o jsonpath='{.status.loadBalancer.ingress[0].ip}'`;
+const viaLoadBalancer = `node -e "fetch('http://' + process.argv[1] + '/info').then(r => r.text()).then(console.log)" "$(${lbAddress})"`;
+
+/** Reads a Service, waiting until it exists. */
+async function service(ctx: LessonContext, name: string): Promise<V1Service> {
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  return waitFor(() => core.readNamespacedService({ name, namespace: ns }).catch(() => undefined),
+    () => new StepFailed(`service ${name} does not exist`, `kubectl get services -n ${ns}`));
+}
+
+/** The virtual IP the API server allocated to a Service. */
+async function clusterIP(ctx: LessonContext, name: string): Promise<string> {
+  const ip = (await service(ctx, name)).spec?.clusterIP;
+  if (!ip || !/^\d+\.\d+\.\d+\.\d+$/.test(ip)) {
+    throw new StepFailed(`service ${name} has no virtual IP (clusterIP: ${ip})`, `kubectl get service ${name} -n ${ns}`);
+  }
+  return ip;
+}
+
+/** Every address in a Service's EndpointSlices, with whether it is ready. */
+async function endpointStates(ctx: LessonContext, name: string): Promise<Map<string, boolean>> {
+  const slices = await ctx.kc.makeApiClient(DiscoveryV1Api)
+    .listNamespacedEndpointSlice({ namespace: ns, labelSelector: `kubernetes.io/service-name=${name}` });
+  const states = new Map<string, boolean>();
+  for (const e of slices.items.flatMap((s) => s.endpoints ?? [])) {
+    for (const ip of e.addresses) states.set(ip, e.conditions?.ready === true);
+  }
+  return states;
+}
+
+const lesson: Lesson = {
+  id: ns,
+  number: 7,
+  title: 'Service Discovery',
+  goal: 'Find services inside and outside the cluster by name, and choose how traffic from outside reaches them.',
+  dir: 'patterns/07-service-discovery',
+  steps: [
+    namespaceStep(ns),
+    {
+      id: 'cluster-ip',
+      title: 'Give the catalog a stable virtual IP',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/catalog.yaml`,
+        `kubectl rollout status deployment/catalog -n ${ns} --timeout=2m`,
+        `kubectl get service catalog -n ${ns}`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        await deploymentRolledOut(ctx, 'catalog');
+        await clusterIP(ctx, 'catalog');
+        await serviceRoutesTo(ctx, 'catalog', 'app=catalog');
+      },
+      expected: 'service catalog with a CLUSTER-IP from the service range, and three catalog pods as its endpoints',
+      hint: 'A Service without `type` is a ClusterIP Service; the API server picks the IP.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/catalog.yaml`,
+    },
+    {
+      id: 'client',
+      title: 'Start a client after the Service',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/client.yaml`,
+        `kubectl rollout status deployment/client -n ${ns} --timeout=2m`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        await deploymentRolledOut(ctx, 'client');
+        const pod = await readyPod(ctx, 'app=client');
+        const serviceBorn = (await service(ctx, 'catalog')).metadata?.creationTimestamp;
+        const podBorn = pod.metadata?.creationTimestamp;
+        // The kubelet injects <NAME>_SERVICE_HOST only for Services that exist when the container
+        // starts. The variables are not in the pod spec, so from the API we check the conditions.
+        if (!serviceBorn || !podBorn || podBorn < serviceBorn || pod.spec?.enableServiceLinks === false) {
+          throw new StepFailed('the client pod must be created after the catalog Service, with enableServiceLinks on',
+            `kubectl get pod,service -n ${ns} -o custom-columns=KIND:.kind,NAME:.metadata.name,CREATED:.metadata.creationTimestamp`);
+        }
+      },
+      expected: 'deployment "client" successfully rolled out, its pod younger than the catalog Service',
+      hint: 'Order matters only for the environment variables: the Service must exist before the pod starts.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/client.yaml`,
+    },
+    {
+      id: 'dns-and-env',
+      title: 'Find the catalog by DNS name and by environment variable',
+      commands: [lookUp, callByName],
+      needs: 'kind',
+      async verify(ctx) {
+        const ip = (await clusterIP(ctx, 'catalog')).replaceAll('.', '\\.');
+        await outputMatches(ctx, lookUp, new RegExp(`dns ${ip} env ${ip}\\b`));
+        await outputMatches(ctx, callByName, /"pod":"catalog-/);
+      },
+      expected: 'dns <ClusterIP> env <the same ClusterIP>, then the /info answer of one catalog pod',
+      hint: 'Both answers are the Service\'s virtual IP, not a pod IP; kube-proxy picks the pod per connection.',
+      solution: lookUp,
+    },
+    {
+      id: 'headless',
+      title: 'List the pods behind a headless Service',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/headless.yaml`,
+        `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const ip = (await service(ctx, 'catalog-pods')).spec?.clusterIP;
+        if (ip !== 'None') {
+          throw new StepFailed(`catalog-pods has clusterIP ${ip}; a headless Service has None`, `kubectl get service catalog-pods -n ${ns}`);
+        }
+        const ips = await serviceRoutesTo(ctx, 'catalog-pods', 'app=catalog');
+        if (ips.length !== 3) {
+          throw new StepFailed(`catalog-pods lists ${ips.length} ready pod IPs, expected the 3 catalog pods`,
+            `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o wide`);
+        }
+      },
+      expected: 'CLUSTER-IP None; one EndpointSlice with the three catalog pod IPs',
+      hint: 'clusterIP: None must be set when the Service is created; it cannot be changed later.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/headless.yaml`,
+    },
+    {
+      id: 'not-ready',
+      title: 'Hold a pod back with a readiness gate',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/warming-pod.yaml`,
+        reportNotWarm,
+        `kubectl get pod catalog-warming -n ${ns} -o wide`,
+        `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`,
+      ],
+      needs: 'any',
+      async run(ctx) {
+        const core = ctx.kc.makeApiClient(CoreV1Api);
+        await ctx.sh(`kubectl apply -n ${ns} -f ${manifests}/warming-pod.yaml`);
+        // Patch only once the node has taken the pod on (it has an IP), so nothing overwrites our condition.
+        await waitFor(async () => {
+          const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns }).catch(() => undefined);
+          return pod?.status?.podIP ? true : undefined;
+        }, () => new StepFailed('pod catalog-warming got no IP', `kubectl describe pod catalog-warming -n ${ns}`));
+        await ctx.sh(reportNotWarm);
+        // A kubelet now recomputes Ready from the gate and sets it to False. kwok fakes the kubelet
+        // only while a pod starts (it even set our gate to True) and never recomputes, so on the
+        // local control plane we do that one part of the kubelet's job. What follows — the
+        // EndpointSlice controller reacting to Ready — is the real controller on either cluster.
+        if (ctx.cluster === 'local') {
+          await core.patchNamespacedPodStatus({
+            name: 'catalog-warming', namespace: ns,
+            body: { status: { conditions: [{ type: 'Ready', status: 'False' }] } },
+          }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+        }
+      },
+      async verify(ctx) {
+        const core = ctx.kc.makeApiClient(CoreV1Api);
+        const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns });
+        const ip = pod.status?.podIP;
+        let states = new Map<string, boolean>();
+        // Listed, but not ready: clients of the headless Service are not given this address.
+        await waitFor(async () => {
+          states = await endpointStates(ctx, 'catalog-pods');
+          return ip && states.get(ip) === false ? true : undefined;
+        }, () => new StepFailed(`pod catalog-warming (${ip}) should be in catalog-pods' EndpointSlice as not ready; ready state is ${states.get(ip ?? '')}`,
+          `kubectl get pod catalog-warming -n ${ns} -o wide; kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`));
+        if ((await readyEndpointIPs(ctx, 'catalog')).includes(ip!)) {
+          throw new StepFailed('the not-ready pod is among the catalog Service\'s ready endpoints', `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog -o yaml`);
+        }
+        await serviceRoutesTo(ctx, 'catalog-pods', 'app=catalog');
+      },
+      expected: 'READINESS GATES 0/1 for catalog-warming; the slice lists its IP with ready: false, the three other pods with ready: true',
+      hint: 'The gate\'s condition belongs to whichever controller owns it; it is set through the pod\'s status subresource.',
+      solution: reportNotWarm,
+    },
+    {
+      id: 'external-name',
+      title: 'Alias an external host name',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/external-name.yaml`,
+        `kubectl get service payments -n ${ns}`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const svc = await service(ctx, 'payments');
+        const lookAt = `kubectl get service payments -n ${ns} -o yaml`;
+        if (svc.spec?.type !== 'ExternalName' || svc.spec.externalName !== 'payments.example.com') {
+          throw new StepFailed('payments should be an ExternalName Service for payments.example.com', lookAt);
+        }
+        if (svc.spec.clusterIP || (await endpointStates(ctx, 'payments')).size > 0) {
+          throw new StepFailed('an ExternalName Service has no virtual IP and no endpoints', lookAt);
+        }
+      },
+      expected: 'TYPE ExternalName, CLUSTER-IP <none>, EXTERNAL-IP payments.example.com',
+      hint: 'ExternalName is only a DNS CNAME; nothing is proxied.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/external-name.yaml`,
+    },
+    {
+      id: 'external-system',
+      title: 'Point a Service at a system outside the cluster',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/external-system.yaml`,
+        `kubectl get service legacy-db -n ${ns}`,
+        `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=legacy-db`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        await clusterIP(ctx, 'legacy-db');
+        const svc = await service(ctx, 'legacy-db');
+        if (svc.spec?.selector) {
+          throw new StepFailed('legacy-db must have no selector, or the EndpointSlice controller manages its endpoints', `kubectl get service legacy-db -n ${ns} -o yaml`);
+        }
+        const ips = await readyEndpointIPs(ctx, 'legacy-db');
+        if (ips.join() !== '192.0.2.10') {
+          throw new StepFailed(`legacy-db's ready endpoints are [${ips.join(', ')}], expected [192.0.2.10]`,
+            `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=legacy-db -o yaml`);
+        }
+      },
+      expected: 'service legacy-db with a ClusterIP, and the slice legacy-db-1 with the single endpoint 192.0.2.10',
+      hint: 'The slice finds its Service through the label kubernetes.io/service-name, and its port name must match the Service port\'s.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/external-system.yaml`,
+    },
+    {
+      id: 'node-port',
+      title: 'Open the catalog on a port of every node',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/nodeport.yaml`,
+        `kubectl get service catalog-nodeport -n ${ns}`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const port = (await service(ctx, 'catalog-nodeport')).spec?.ports?.[0]?.nodePort ?? 0;
+        if (port < 30000 || port > 32767) {
+          throw new StepFailed(`catalog-nodeport has nodePort ${port}, expected one from 30000-32767`, `kubectl get service catalog-nodeport -n ${ns}`);
+        }
+        await serviceRoutesTo(ctx, 'catalog-nodeport', 'app=catalog');
+      },
+      expected: 'TYPE NodePort, PORT(S) 80:3xxxx/TCP: the second number is the port opened on every node',
+      hint: 'Leave nodePort out and the API server allocates a free one.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/nodeport.yaml`,
+    },
+    {
+      id: 'ingress',
+      title: 'Route HTTP into the cluster with an Ingress',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/ingress.yaml`,
+        `kubectl get ingress catalog -n ${ns}`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const ingress = await ctx.kc.makeApiClient(NetworkingV1Api).readNamespacedIngress({ name: 'catalog', namespace: ns })
+          .catch(() => undefined);
+        const backend = ingress?.spec?.rules?.[0]?.http?.paths?.[0]?.backend.service;
+        if (ingress?.spec?.ingressClassName !== 'nginx' || backend?.name !== 'catalog') {
+          throw new StepFailed('ingress catalog should send / to the catalog Service, for the nginx ingress class', `kubectl describe ingress catalog -n ${ns}`);
+        }
+        await service(ctx, backend.name);
+      },
+      expected: 'ingress catalog with CLASS nginx; on kind, ADDRESS becomes localhost after a few seconds',
+      hint: 'The backend names a Service and one of its ports, here by name (http).',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/ingress.yaml`,
+    },
+    {
+      id: 'ingress-traffic',
+      title: 'Reach the catalog through the Ingress',
+      commands: [viaIngress],
+      needs: 'kind',
+      async verify(ctx) {
+        await outputMatches(ctx, viaIngress, /"pod":"catalog-/);
+      },
+      expected: 'the /info answer of a catalog pod; run it a few times to see different pods answer',
+      hint: 'This runs on your machine, not in a pod: port 80 of localhost is ingress-nginx on the kind node.',
+      solution: viaIngress,
+    },
+    {
+      id: 'load-balancer',
+      title: 'Ask for an external load balancer',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/loadbalancer.yaml`,
+        `kubectl wait --for=jsonpath='{.status.loadBalancer.ingress}' service/catalog-lb -n ${ns} --timeout=2m`,
+        viaLoadBalancer,
+      ],
+      needs: 'kind',
+      async verify(ctx) {
+        await waitFor(async () => (await service(ctx, 'catalog-lb')).status?.loadBalancer?.ingress?.[0]?.ip,
+          () => new StepFailed('catalog-lb got no external IP; is cloud-provider-kind running?', `kubectl get service catalog-lb -n ${ns}`), 120_000);
+        await outputMatches(ctx, viaLoadBalancer, /"pod":"catalog-/);
+      },
+      expected: 'EXTERNAL-IP changes from <pending> to an address; fetching /info from it reaches a catalog pod',
+      hint: 'Start cloud-provider-kind in another terminal first; it is the controller that fulfils LoadBalancer Services on kind.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/loadbalancer.yaml`,
+    },
+  ],
+};
+
+export default lesson;

@@ -1,0 +1,185 @@
+// Lesson 9, operator: the controller of lesson 8 grown into an operator. Its configuration
+// moves from an annotation into a custom resource with a schema, validation, status, Events
+// and a finalizer — the API a team would expect from anything it installs into a cluster.
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { configHash, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
+import { installCrd } from '../../operator/config-watcher/install-crd.ts';
+import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
+import { deploymentRolledOut } from '../checks.ts';
+import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { namespaceStep } from '../namespace-step.ts';
+import { waitFor } from '../wait-for.ts';
+
+const ns = 'operator';
+const manifests = 'patterns/09-operator/manifests';
+const crd = 'operator/config-watcher/manifests/crd.yaml';
+const patch = `kubectl patch configmap web-config -n ${ns} --type merge -p '{"data":{"GREETING":"Hi"}}'`;
+const emptySelectorMessage = 'spec.podSelector must name at least one label';
+
+const watchers = (ctx: LessonContext) => ctx.kc.makeApiClient(CustomObjectsApi);
+const readWatcher = (ctx: LessonContext, name: string) => watchers(ctx)
+  .getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name })
+  .then((o) => o as ConfigWatcher, () => undefined);
+
+/** The API's answer to creating the invalid watcher, asked as a dry run so nothing is stored. */
+async function rejection(ctx: LessonContext): Promise<string> {
+  const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'ConfigWatcher', metadata: { name: 'everything-watcher' }, spec: { configMap: 'web-config', podSelector: {} } };
+  return watchers(ctx).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, body, dryRun: 'All' })
+    .then(() => 'accepted', (e: { body?: string }) => String(JSON.parse(e.body ?? '{}').message));
+}
+
+const lesson: Lesson = {
+  id: ns,
+  number: 9,
+  title: 'Operator',
+  goal: 'Turn a controller into an operator with its own validated resource, status, Events and finalizer.',
+  dir: 'patterns/09-operator',
+  steps: [
+    namespaceStep(ns),
+    {
+      id: 'crd',
+      title: 'Install the ConfigWatcher resource type',
+      commands: [
+        `kubectl apply -f ${crd}`,
+        'kubectl wait --for condition=Established crd/configwatchers.k8spatterns.com --timeout=60s',
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        const found = await ctx.kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'configwatchers.k8spatterns.com' }).catch(() => undefined);
+        const established = found?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+        if (!established) throw new StepFailed('the ConfigWatcher CRD is not installed and established', 'kubectl get crd configwatchers.k8spatterns.com -o yaml');
+      },
+      expected: 'customresourcedefinition.apiextensions.k8s.io/configwatchers.k8spatterns.com created, then condition met; `kubectl get cw` now works',
+      hint: 'A CRD is cluster-scoped: no -n.',
+      solution: `kubectl apply -f ${crd}`,
+    },
+    {
+      id: 'validation',
+      title: 'Let the API server reject a bad ConfigWatcher',
+      commands: [`kubectl apply -n ${ns} -f ${manifests}/invalid-watcher.yaml`],
+      needs: 'any',
+      // The command is meant to fail; what would be wrong is if it succeeded.
+      async run(ctx) {
+        const accepted = await ctx.sh(this.commands[0]).then(() => true, () => false);
+        if (accepted) throw new Error('the invalid ConfigWatcher was accepted: is the CRD from the previous step installed?');
+      },
+      async verify(ctx) {
+        const message = await rejection(ctx);
+        if (!message.includes(emptySelectorMessage) || await readWatcher(ctx, 'everything-watcher')) {
+          throw new StepFailed(`expected the API to refuse an empty podSelector, it said: ${message}`, `kubectl get crd configwatchers.k8spatterns.com -o yaml | grep -A3 x-kubernetes-validations`);
+        }
+      },
+      expected: `The ConfigWatcher "everything-watcher" is invalid: spec.podSelector: Invalid value: …: ${emptySelectorMessage}; …`,
+      hint: 'This step is supposed to fail: read the message the API server gives.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/invalid-watcher.yaml   # fails, by design`,
+    },
+    {
+      id: 'deploy',
+      title: 'Deploy the app and its ConfigWatcher',
+      commands: [
+        `kubectl apply -n ${ns} -f ${manifests}/app.yaml -f ${manifests}/watcher.yaml`,
+        `kubectl rollout status deployment/web -n ${ns} --timeout=2m`,
+      ],
+      needs: 'any',
+      async verify(ctx) {
+        await deploymentRolledOut(ctx, 'web');
+        if (!(await readWatcher(ctx, 'web-watcher'))) throw new StepFailed('configwatcher web-watcher does not exist', `kubectl get cw -n ${ns}`);
+      },
+      expected: 'configmap/web-config, deployment.apps/web and configwatcher.k8spatterns.com/web-watcher created',
+      hint: 'kubectl apply takes several -f flags.',
+      solution: `kubectl apply -n ${ns} -f ${manifests}/app.yaml -f ${manifests}/watcher.yaml`,
+    },
+    {
+      id: 'start-operator',
+      title: 'Start the operator',
+      commands: [
+        `npm run operator -- config-watcher --namespace ${ns}   # in a second terminal; leave it running`,
+        `kubectl get cw -n ${ns}`,
+      ],
+      needs: 'any',
+      async run(ctx) {
+        await ctx.keepRunning('config-watcher', async () => {
+          await installCrd(ctx.kc);
+          const { manager } = configWatcherOperator({ kubeConfig: ctx.kc, namespace: ns, health: { port: 0 }, log: () => {} });
+          await manager.start();
+          return () => manager.stop();
+        });
+      },
+      async verify(ctx) {
+        let seen = 'no status yet';
+        await waitFor(async () => {
+          const w = await readWatcher(ctx, 'web-watcher');
+          const ready = w?.status?.conditions?.find((c) => c.type === 'Ready');
+          seen = ready ? `Ready=${ready.status} (${ready.reason}: ${ready.message})` : seen;
+          const done = ready?.status === 'True' && w?.status?.observedGeneration === w?.metadata?.generation && (w?.metadata?.finalizers?.length ?? 0) > 0;
+          return done ? true : undefined;
+        }, () => new StepFailed(`web-watcher is not reported Ready with a finalizer (${seen}); is the operator running?`, `kubectl get cw web-watcher -n ${ns} -o yaml`));
+      },
+      expected: 'the operator logs that its caches are synced; `kubectl get cw` shows web-watcher with READY True',
+      hint: 'The operator runs outside the cluster, with your kubeconfig; keep its terminal open.',
+      solution: `npm run operator -- config-watcher --namespace ${ns}`,
+    },
+    {
+      id: 'change-config',
+      title: 'Change the configuration',
+      commands: [patch, `kubectl get events -n ${ns} --field-selector involvedObject.kind=ConfigWatcher`],
+      needs: 'any',
+      async verify(ctx) {
+        const core = ctx.kc.makeApiClient(CoreV1Api);
+        const apps = ctx.kc.makeApiClient(AppsV1Api);
+        const key = hashAnnotation({ metadata: { name: 'web-watcher' } });
+        await waitFor(async () => {
+          const cm = await core.readNamespacedConfigMap({ name: 'web-config', namespace: ns });
+          const web = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+          return web.spec?.template.metadata?.annotations?.[key] === configHash(cm.data, cm.binaryData) ? true : undefined;
+        }, () => new StepFailed('the web pods were not rolled for the new data', `kubectl get deployment web -n ${ns} -o jsonpath='{.spec.template.metadata.annotations}'; kubectl get events -n ${ns}`));
+        await deploymentRolledOut(ctx, 'web');
+        const events = await core.listNamespacedEvent({ namespace: ns, fieldSelector: 'involvedObject.kind=ConfigWatcher' });
+        if (!events.items.some((e) => e.reason === 'RolloutRestarted')) {
+          throw new StepFailed('no RolloutRestarted Event was recorded for the ConfigWatcher', `kubectl get events -n ${ns}`);
+        }
+      },
+      expected: 'the web pods are replaced, and a Normal RolloutRestarted event names the ConfigWatcher',
+      hint: 'The operator must still be running in its terminal.',
+      solution: patch,
+    },
+    {
+      id: 'delete-watcher',
+      title: 'Delete the ConfigWatcher',
+      commands: [`kubectl delete configwatcher web-watcher -n ${ns} --timeout=60s`],
+      needs: 'any',
+      async verify(ctx) {
+        await waitFor(async () => ((await readWatcher(ctx, 'web-watcher')) ? undefined : true),
+          () => new StepFailed('web-watcher still exists: its finalizer was not removed (is the operator running?)', `kubectl get cw web-watcher -n ${ns} -o yaml`));
+      },
+      expected: 'configwatcher "web-watcher" deleted, after the operator removed its annotation from the Deployment and then its finalizer',
+      hint: 'Deletion waits for the finalizer; the operator removes it once its cleanup is done.',
+      solution: `kubectl delete configwatcher web-watcher -n ${ns}`,
+    },
+    {
+      id: 'in-cluster',
+      title: 'Run the operator inside the cluster',
+      commands: [
+        '# stop the operator in the second terminal (Ctrl-C), then:',
+        'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
+        'kubectl rollout status deployment/config-watcher -n config-watcher --timeout=2m',
+      ],
+      needs: 'kind',
+      async run(ctx) {
+        await ctx.stopRunning('config-watcher');
+        for (const command of this.commands.slice(1)) await ctx.sh(command);
+      },
+      async verify(ctx) {
+        const lease = await ctx.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'config-watcher', labelSelector: 'app=config-watcher' });
+        if (!lease.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) {
+          throw new StepFailed('no ready config-watcher pod', 'kubectl get pods -n config-watcher; kubectl logs -n config-watcher deploy/config-watcher');
+        }
+      },
+      expected: 'deployment "config-watcher" successfully rolled out; its logs show it acquired the leader lease',
+      hint: 'The workshop image must be loaded into kind first: npm run images.',
+      solution: 'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
+    },
+  ],
+};
+
+export default lesson;
