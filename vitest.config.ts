@@ -5,7 +5,8 @@ export default defineConfig({
     // Unit tests sit beside the code; cross-cutting suites live in test/.
     include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.test.ts'],
     // One real local control plane for the whole run (or the workshop cluster in KUBECONFIG).
-    globalSetup: ['test/global-setup.ts'],
+    // The lessons' PostgreSQL server: one of its own per run (scripts/postgres/test-setup.ts).
+    globalSetup: ['test/global-setup.ts', 'scripts/postgres/test-setup.ts'],
     // Real API round trips: a rollout takes seconds, not milliseconds.
     testTimeout: 300_000,
     hookTimeout: 120_000,

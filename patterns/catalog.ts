@@ -10,6 +10,7 @@ import serviceDiscovery from './07-service-discovery/steps.ts';
 import controller from './08-controller/steps.ts';
 import operator from './09-operator/steps.ts';
 import k8sAsBackend from './08-k8s-as-backend/steps.ts';
+import externalResource from './09-external-resource/steps.ts';
 
 export const lessons: Lesson[] = [
   declarativeDeployment,
@@ -22,6 +23,7 @@ export const lessons: Lesson[] = [
   controller,
   operator,
   k8sAsBackend,
+  externalResource,
 ];
 
 export function findLesson(id: string): Lesson {

@@ -1,0 +1,172 @@
+// The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the contract's,
+// in its order. Each pass builds every object and the whole config in memory first, and writes
+// only when the build succeeded: a failing pass leaves the cluster as it was, and a passing pass
+// that finds everything in place writes nothing (§0).
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
+import type { Reconcile } from '../runtime/controller.ts';
+import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
+import { APP_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdAppStatus } from './api.ts';
+import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
+import type { Tracked } from './config/hash-cache.ts';
+import type { Settings } from './settings.ts';
+import { objectKey, type ObjectWriter } from './object-writer.ts';
+import { appLabels, controllerUid } from './ownership.ts';
+import { runProviders } from './providers/order.ts';
+import { ProviderError, type AppBuild } from './providers/provider.ts';
+import { countDeployments, reconcileConditions } from './status.ts';
+
+/** Kinds written last, in this order, so the config Secret exists before the Deployments mount it. */
+const WRITE_LAST = ['Service', 'Secret', 'Deployment', 'Job', 'CronJob'];
+
+export interface AppReconcilerOptions {
+  kubeConfig: KubeConfig;
+  caches: Caches;
+  writer: ObjectWriter;
+  /** Filled per app with the Secrets and ConfigMaps its hashCache tracks, for the triggers (§7.3). */
+  tracking: Map<string, Tracked[]>;
+  settings: Settings;
+}
+
+export function appReconciler({ kubeConfig, caches, writer, tracking, settings }: AppReconcilerOptions): Reconcile {
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+
+  return async function reconcile(key) {
+    const app = caches.apps.get(key);
+    if (!app) {
+      tracking.delete(key);
+      return;
+    }
+    const namespace = app.metadata!.namespace!;
+
+    // ### 1: Being deleted: let go at once. Garbage collection removes what the app owned.
+    if (app.metadata?.deletionTimestamp) {
+      if (hasFinalizer(app, APP_FINALIZER)) await removeFinalizer(objects, app, APP_FINALIZER);
+      return;
+    }
+    // ### 2: Hold a finalizer. The patch is an update event, which brings this key back.
+    if (!hasFinalizer(app, APP_FINALIZER)) {
+      await addFinalizer(objects, app, APP_FINALIZER);
+      return;
+    }
+    // ### 3: Disabled: touch nothing, not even status, until it is enabled again (§12.1).
+    if (app.spec.disabled) return;
+    // ### 4: The app's namespace is being deleted: anything we wrote would be deleted too.
+    if (terminating(caches, namespace)) return;
+
+    // ### 5-8: The environment must exist, be reconciled at its current generation, and be ready.
+    // An env status change is an event for every app of the env, so waiting costs no polling.
+    const env = caches.envs.get(app.spec.envName);
+    if (!env) return fail(app, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`);
+    const targetNamespace = env.status?.targetNamespace ?? '';
+    if (terminating(caches, targetNamespace)) return;
+    if (env.metadata?.generation !== env.status?.generation) return fail(app, 'clowd env not reconciled', false);
+    const envReady = env.status?.ready && env.status.conditions?.some((c) => c.type === 'ReconciliationSuccessful' && c.status === 'True');
+    if (!envReady) return fail(app, 'clowd env not ready');
+
+    // ### 9: Build every object and the config in memory, provider by provider.
+    const build: AppBuild = {
+      app,
+      env,
+      targetNamespace,
+      settings,
+      lookup: lookup(caches),
+      config: {},
+      deployments: new Map(),
+      services: new Map(),
+      cronJobs: new Map(),
+      objects: [],
+      envTracked: [],
+      appTracked: [],
+      createSecretOnce: async (secret) => {
+        await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+        writer.writes.apply++;
+      },
+    };
+    try {
+      await runProviders(build);
+    } catch (error) {
+      if (error instanceof ProviderError) return fail(app, error.message);
+      throw error;
+    }
+    tracking.set(key, [...build.appTracked, ...build.envTracked]);
+
+    // ### 10: Write what differs, config Secret before the Deployments that mount it.
+    const desired = [...build.objects, ...build.services.values(), ...build.deployments.values(), ...build.cronJobs.values()];
+    const rank = (o: KubernetesObject) => WRITE_LAST.indexOf(o.kind!) + 1; // 0 for every other kind: first
+    desired.sort((a, b) => rank(a) - rank(b));
+    // A write the API server refuses (say, a changed Deployment selector, which is immutable) is
+    // the app author's to fix: it goes into the conditions like a provider error.
+    try {
+      for (const object of desired) await writer.write(object, liveCopy(caches, object));
+    } catch (error) {
+      const { code, body } = error as { code?: number; body?: string };
+      if (code !== 422 && code !== 400) throw error;
+      return fail(app, `runapp: apply: ${messageOf(body) ?? (error as Error).message}`);
+    }
+
+    // ### 11-12: Delete what we own but did not write this time (a removed deployment's objects).
+    const written = new Set(desired.map(objectKey));
+    const label = appLabels(app).app;
+    for (const informer of Object.values(ownedKinds(caches))) {
+      for (const object of informer.list(namespace)) {
+        const ours = controllerUid(object) === app.metadata!.uid && object.metadata?.labels?.app === label;
+        if (ours && !written.has(objectKey(object))) await writer.delete(object);
+      }
+    }
+
+    // ### 13: Success. Counted are the Deployments we just wrote (local db and redis included), as
+    // the cache sees them; one created a moment ago is not cached yet and counts as not ready.
+    const owned = desired
+      .filter((o): o is V1Deployment => o.kind === 'Deployment')
+      .map((d) => caches.deployments.get(`${namespace}/${d.metadata!.name}`) ?? d);
+    const counts = countDeployments(owned);
+    const ready = counts.managedDeployments === counts.readyDeployments;
+    await writeStatus(app, {
+      ready,
+      deployments: counts,
+      generation: app.metadata?.generation,
+      conditions: reconcileConditions(app.status?.conditions, { deploymentsReady: ready, notReadyMessage: 'Deployments are not yet ready' }),
+    });
+  };
+
+  /**
+   * Records a failure in the conditions, keeping the last counts and generation, then (unless
+   * told not to) throws so the queue retries with backoff (0.5 s doubling to 60 s).
+   */
+  async function fail(app: ClowdApp, message: string, retry = true): Promise<void> {
+    const previous = app.status ?? {};
+    await writeStatus(app, {
+      ...previous,
+      ready: previous.ready ?? false,
+      conditions: reconcileConditions(previous.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
+    });
+    if (retry) throw new Error(message);
+  }
+
+  /** Writes status only when it changed: a settled app gets no status write on a resync. */
+  async function writeStatus(app: ClowdApp, status: ClowdAppStatus): Promise<void> {
+    if (isDeepStrictEqual(status, app.status)) return;
+    await custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      plural: 'clowdapps',
+      namespace: app.metadata!.namespace!,
+      name: app.metadata!.name!,
+      // With the resourceVersion we read: a newer app makes this a 409, and the retry reads it.
+      body: { ...app, status },
+    });
+    writer.writes.status++;
+  }
+}
+
+/** The message of an API error's Status body, if it has one. */
+function messageOf(body: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(body ?? '') as { message?: string }).message;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// The informers the operator reads from: every read of a reconcile is a cache lookup, so a pass
+// over a settled app costs no API request at all. Everything is watched in all namespaces,
+// because an environment is cluster-scoped and its apps may live anywhere.
+import type {
+  KubernetesObject,
+  V1ConfigMap,
+  V1CronJob,
+  V1Deployment,
+  V1Namespace,
+  V1PersistentVolumeClaim,
+  V1RoleBinding,
+  V1Secret,
+  V1Service,
+  V1ServiceAccount,
+} from '@kubernetes/client-node';
+import type { Informer } from '../runtime/informer.ts';
+import type { InformerFactory } from '../runtime/informer-factory.ts';
+import { API_VERSION, type ClowdApp, type ClowdAppRef, type ClowdEnvironment } from './api.ts';
+import type { Lookup } from './providers/provider.ts';
+
+export interface Caches {
+  envs: Informer<ClowdEnvironment>;
+  apps: Informer<ClowdApp>;
+  appRefs: Informer<ClowdAppRef>;
+  namespaces: Informer<V1Namespace>;
+  deployments: Informer<V1Deployment>;
+  services: Informer<V1Service>;
+  serviceAccounts: Informer<V1ServiceAccount>;
+  secrets: Informer<V1Secret>;
+  configMaps: Informer<V1ConfigMap>;
+  roleBindings: Informer<V1RoleBinding>;
+  cronJobs: Informer<V1CronJob>;
+  claims: Informer<V1PersistentVolumeClaim>;
+  /** Which optional APIs (Strimzi's Kafka) the cluster serves; installing one is an event like any other. */
+  crds: Informer<KubernetesObject>;
+}
+
+export function clowderCaches(informers: InformerFactory): Caches {
+  return {
+    envs: informers.for({ apiVersion: API_VERSION, kind: 'ClowdEnvironment' }),
+    apps: informers.for({ apiVersion: API_VERSION, kind: 'ClowdApp' }),
+    appRefs: informers.for({ apiVersion: API_VERSION, kind: 'ClowdAppRef' }),
+    namespaces: informers.for({ apiVersion: 'v1', kind: 'Namespace' }),
+    deployments: informers.for({ apiVersion: 'apps/v1', kind: 'Deployment' }),
+    services: informers.for({ apiVersion: 'v1', kind: 'Service' }),
+    serviceAccounts: informers.for({ apiVersion: 'v1', kind: 'ServiceAccount' }),
+    secrets: informers.for({ apiVersion: 'v1', kind: 'Secret' }),
+    configMaps: informers.for({ apiVersion: 'v1', kind: 'ConfigMap' }),
+    roleBindings: informers.for({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' }),
+    cronJobs: informers.for({ apiVersion: 'batch/v1', kind: 'CronJob' }),
+    claims: informers.for({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
+    crds: informers.for({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }),
+  };
+}
+
+/** The caches of the kinds a ClowdApp or ClowdEnvironment pass writes, and so may prune (§12.3), by kind. */
+export function ownedKinds(caches: Caches): Record<string, Informer<KubernetesObject>> {
+  const { deployments, services, serviceAccounts, secrets, configMaps, roleBindings, cronJobs, claims } = caches;
+  const byKind = { Deployment: deployments, Service: services, ServiceAccount: serviceAccounts, Secret: secrets, ConfigMap: configMaps, RoleBinding: roleBindings, CronJob: cronJobs, PersistentVolumeClaim: claims };
+  return byKind as unknown as Record<string, Informer<KubernetesObject>>;
+}
+
+export function lookup(caches: Caches): Lookup {
+  return {
+    apps: () => caches.apps.list(),
+    appRefs: () => caches.appRefs.list(),
+    deployment: (namespace, name) => caches.deployments.get(`${namespace}/${name}`),
+    secret: (namespace, name) => caches.secrets.get(`${namespace}/${name}`),
+    secrets: (namespace) => caches.secrets.list(namespace),
+    configMap: (namespace, name) => caches.configMaps.get(`${namespace}/${name}`),
+    serviceAccount: (namespace, name) => caches.serviceAccounts.get(`${namespace}/${name}`),
+    crdInstalled: (name) => caches.crds.get(name) !== undefined,
+  };
+}
+
+/** The cached copy of an object we are about to write, if it exists. */
+export function liveCopy(caches: Caches, object: KubernetesObject): KubernetesObject | undefined {
+  return ownedKinds(caches)[object.kind ?? '']?.get(`${object.metadata?.namespace}/${object.metadata?.name}`);
+}
+
+/** A namespace on its way out: whatever we wrote into it would be deleted with it. */
+export function terminating(caches: Caches, namespace: string): boolean {
+  return Boolean(namespace && caches.namespaces.get(namespace)?.metadata?.deletionTimestamp);
+}

@@ -1,0 +1,2 @@
+export type * from './app-config.ts';
+export * from './load.ts';

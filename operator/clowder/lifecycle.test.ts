@@ -1,0 +1,227 @@
+// What happens to a ClowdApp and its ClowdEnvironment over time, on the real local control plane:
+// environment set-up and status (§3), status and conditions (§11), generation stability (§0),
+// repairs of hand edits, hashCache restarts (§7), disabling, pruning and deletion (§12).
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { CountingKubeConfig } from '../config-watcher/fixtures.ts';
+import type { ClowdApp, ClowdEnvironment } from './api.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { installCrds } from './install-crds.ts';
+import { clowderOperator } from './operator.ts';
+
+// The operator talks through a KubeConfig that counts every request that is not a GET.
+const kc = new CountingKubeConfig();
+kc.loadFromString(testKubeConfig().exportConfig());
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const clowd = clowdClient(testKubeConfig());
+const envName = `life-${randomBytes(3).toString('hex')}`;
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operator: ReturnType<typeof clowderOperator>;
+
+beforeAll(async () => {
+  await installCrds(kc);
+  ns = await testNamespace(testKubeConfig(), 'clowder-life');
+  await allowClowderPods(kc, ns.name);
+  await clowd.createEnv(environment(envName));
+  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
+  await operator.manager.start();
+  await operator.manager.leading;
+});
+
+afterAll(async () => {
+  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
+  await clowd.deleteEnv(envName);
+  await waitFor('the env and apps to be gone', async () => (operator.caches.envs.get(envName) || operator.caches.apps.list(ns.name).length ? undefined : true));
+  await operator?.manager.stop();
+  await ns?.remove();
+});
+
+const readApp = (name: string) => clowd.readApp(ns.name, name);
+const settled = (name: string) => waitFor(`${name} to reconcile`, reconciled(() => readApp(name))) as Promise<ClowdApp>;
+const readyApp = (name: string) =>
+  waitFor(`${name} to be ready`, async () => {
+    const app = await readApp(name);
+    return app.status?.ready && condition(app, 'DeploymentsReady')?.status === 'True' && app.status.generation === app.metadata?.generation ? app : undefined;
+  });
+const deployment = (name: string) => apps.readNamespacedDeployment({ name, namespace: ns.name });
+const configOf = async (app: string) => (await core.readNamespacedSecret({ name: app, namespace: ns.name })).data!['cdappconfig.json'];
+
+describe('§3 ClowdEnvironment', () => {
+  it('generates its target namespace once, creates <env>-env there, and reports status', async () => {
+    const env = (await waitFor('the env to reconcile', reconciled(() => clowd.readEnv(envName)))) as ClowdEnvironment;
+    const tns = env.status!.targetNamespace!;
+    expect(tns).toMatch(new RegExp(`^clowdenv-${envName}-[a-z0-9]{6}$`));
+    await core.readNamespace({ name: tns });
+    const sa = await core.readNamespacedServiceAccount({ name: `${envName}-env`, namespace: tns });
+    expect(sa.metadata!.labels).toEqual({ app: envName });
+    expect(env.metadata!.finalizers).toEqual(['finalizer.env.cloud.redhat.com']);
+    expect(env.status).toMatchObject({
+      ready: true,
+      generation: env.metadata!.generation,
+      deployments: { managedDeployments: 0, readyDeployments: 0, managedTopics: 0, readyTopics: 0 },
+      prometheus: { serverAddress: `http://prometheus-operated.${tns}.svc.cluster.local:9090` },
+    });
+    expect(env.status!.conditions!.map((c) => [c.type, c.status, c.reason, c.message])).toEqual([
+      ['DeploymentsReady', 'True', 'DeploymentsReady', 'All managed deployments ready'],
+      ['ReconciliationFailed', 'False', 'ReconciliationNotComplete', ''],
+      ['ReconciliationSuccessful', 'True', 'ReconciliationSucceeded', ''],
+    ]);
+  });
+
+  it('lists its apps in status.apps, sorted, with hostname and port for public deployments', async () => {
+    await clowd.createApp(clowdApp('zeta', ns.name, envName, [{ name: 'web', web: true }, { name: 'a' }]));
+    await clowd.createApp(clowdApp('alpha', ns.name, envName, []));
+    const env = await waitFor('status.apps', async () => {
+      const e = await clowd.readEnv(envName);
+      return e.status?.apps?.length === 2 ? e : undefined;
+    });
+    expect(env.status!.apps).toEqual([
+      { name: 'alpha', deployments: [] },
+      { name: 'zeta', deployments: [{ name: 'zeta-a' }, { name: 'zeta-web', hostname: `zeta-web.${ns.name}.svc`, port: 8000 }] },
+    ]);
+  });
+});
+
+describe('§11 ClowdApp status', () => {
+  it('reports counts, ready, generation and the three conditions once its Deployments are available', async () => {
+    await clowd.createApp(clowdApp('counted', ns.name, envName, [{ name: 'a' }, { name: 'b', replicas: 2 }]));
+    const app = await readyApp('counted');
+    expect(app.metadata!.finalizers).toEqual(['finalizer.app.cloud.redhat.com']);
+    expect(app.status).toMatchObject({ ready: true, generation: 1, deployments: { managedDeployments: 2, readyDeployments: 2 } });
+    expect(app.status!.conditions!.map((c) => [c.type, c.status, c.reason, c.message])).toEqual([
+      ['DeploymentsReady', 'True', 'DeploymentsReady', 'All managed deployments ready'],
+      ['ReconciliationFailed', 'False', 'ReconciliationNotComplete', ''],
+      ['ReconciliationSuccessful', 'True', 'ReconciliationSucceeded', ''],
+    ]);
+  });
+
+  it('fails with the not-found message when its env does not exist, and retries', async () => {
+    await clowd.createApp(clowdApp('orphan', ns.name, 'no-such-env', [{ name: 'a' }]));
+    const app = await waitFor('ReconciliationFailed', async () => {
+      const a = await readApp('orphan');
+      return condition(a, 'ReconciliationFailed')?.status === 'True' ? a : undefined;
+    });
+    expect(condition(app, 'ReconciliationFailed')!.message).toBe('ClowdEnvironment.cloud.redhat.com "no-such-env" not found');
+    expect(condition(app, 'ReconciliationSuccessful')).toMatchObject({ status: 'False', reason: 'ReconciliationNotComplete', message: '' });
+    expect(app.status!.ready).toBe(false);
+  });
+});
+
+describe('§0 generation stability', () => {
+  it('a new Deployment stays at generation 1, and a resync of settled apps makes zero writes', async () => {
+    await clowd.createApp(clowdApp('stable', ns.name, envName, [{ name: 'api', web: true, replicas: 2 }]));
+    await readyApp('stable');
+    const d = await deployment('stable-api');
+    expect([d.metadata!.generation, d.status!.observedGeneration]).toEqual([1, 1]);
+
+    // Queue every env and app again, as the periodic resync does, and wait until each was
+    // reconciled once more: nothing may have been written meanwhile.
+    const writes = kc.writes.length;
+    const done = (name: string) => operator.metrics.total(name, 'success') + operator.metrics.total(name, 'error');
+    const before = { env: done('clowdenvironment'), app: done('clowdapp') };
+    const envs = operator.caches.envs.list();
+    const allApps = operator.caches.apps.list();
+    for (const e of envs) operator.controllers.env.queue.add(e.metadata!.name!);
+    for (const a of allApps) operator.controllers.app.queue.add(`${a.metadata!.namespace}/${a.metadata!.name}`);
+    await waitFor('the resync to finish', async () =>
+      done('clowdenvironment') >= before.env + envs.length && done('clowdapp') >= before.app + allApps.length ? true : undefined);
+    expect(kc.writes.slice(writes)).toEqual([]);
+    expect((await deployment('stable-api')).metadata!.generation).toBe(1);
+  });
+});
+
+describe('§12 repairs, pruning, disabling and deletion', () => {
+  it('recreates an owned Deployment deleted by hand', async () => {
+    await clowd.createApp(clowdApp('fault-del', ns.name, envName, [{ name: 'a' }]));
+    await settled('fault-del');
+    const uid = (await deployment('fault-del-a')).metadata!.uid;
+    await apps.deleteNamespacedDeployment({ name: 'fault-del-a', namespace: ns.name });
+    const again = await waitFor('the Deployment to come back', async () => {
+      const d = await deployment('fault-del-a').catch(() => undefined);
+      return d && d.metadata!.uid !== uid && !d.metadata!.deletionTimestamp ? d : undefined;
+    });
+    expect(again.spec!.template.metadata!.annotations!.configHash).toBeDefined();
+  });
+
+  it('restores the config Secret edited by hand, and replicas scaled by hand', async () => {
+    await clowd.createApp(clowdApp('fault-edit', ns.name, envName, [{ name: 'a', replicas: 2 }]));
+    await settled('fault-edit');
+    const original = await configOf('fault-edit');
+    await core.patchNamespacedSecret({ name: 'fault-edit', namespace: ns.name, body: [{ op: 'replace', path: '/data/cdappconfig.json', value: Buffer.from('{}').toString('base64') }] });
+    await apps.patchNamespacedDeployment({ name: 'fault-edit-a', namespace: ns.name, body: [{ op: 'replace', path: '/spec/replicas', value: 5 }] });
+    await waitFor('the config to be restored', async () => ((await configOf('fault-edit')) === original ? true : undefined));
+    await waitFor('replicas to be restored', async () => ((await deployment('fault-edit-a')).spec!.replicas === 2 ? true : undefined));
+  });
+
+  it('prunes the objects of a removed deployment', async () => {
+    await clowd.createApp(clowdApp('prune', ns.name, envName, [{ name: 'keep' }, { name: 'drop' }]));
+    await settled('prune');
+    await clowd.patchApp(ns.name, 'prune', [{ op: 'replace', path: '/spec/deployments', value: [{ name: 'keep', podSpec: { image: 'quay.io/example/app:1' } }] }]);
+    await waitFor('the dropped deployment\'s objects to go', async () => {
+      const gone = await Promise.all([
+        deployment('prune-drop').then(() => false, () => true),
+        core.readNamespacedService({ name: 'prune-drop', namespace: ns.name }).then(() => false, () => true),
+        core.readNamespacedServiceAccount({ name: 'prune-drop', namespace: ns.name }).then(() => false, () => true),
+      ]);
+      return gone.every(Boolean) ? true : undefined;
+    });
+    await deployment('prune-keep');
+  });
+
+  it('§7 rolls the Deployments when a referenced Secret marked qontract.recycle changes', async () => {
+    await core.createNamespacedSecret({
+      namespace: ns.name,
+      body: { metadata: { name: 'creds', annotations: { 'qontract.recycle': 'true' } }, data: { token: Buffer.from('one').toString('base64') } },
+    });
+    await clowd.createApp(clowdApp('recycle', ns.name, envName, [{ name: 'a', podSpec: { env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }] } }]));
+    await settled('recycle');
+    const first = await deployment('recycle-a');
+    const hashCacheOf = async () => JSON.parse(Buffer.from(await configOf('recycle'), 'base64').toString()).hashCache as string;
+    const before = await hashCacheOf();
+    expect(before.slice(0, 64)).not.toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    await core.patchNamespacedSecret({ name: 'creds', namespace: ns.name, body: [{ op: 'replace', path: '/data/token', value: Buffer.from('two').toString('base64') }] });
+    const rolled = await waitFor('the Deployment to roll', async () => {
+      const d = await deployment('recycle-a');
+      return d.metadata!.generation === 2 ? d : undefined;
+    });
+    expect(rolled.spec!.template.metadata!.annotations!.configHash).not.toBe(first.spec!.template.metadata!.annotations!.configHash);
+    expect(await hashCacheOf()).not.toBe(before);
+  });
+
+  it('§12.1 a disabled app is left alone: a hand edit stays until it is enabled again', async () => {
+    await clowd.createApp(clowdApp('off', ns.name, envName, [{ name: 'a', replicas: 2 }]));
+    await settled('off');
+    await clowd.patchApp(ns.name, 'off', [{ op: 'add', path: '/spec/disabled', value: true }]);
+    await waitFor('the disabled spec in the cache', async () => (operator.caches.apps.get(`${ns.name}/off`)?.spec.disabled ? true : undefined));
+    await apps.patchNamespacedDeployment({ name: 'off-a', namespace: ns.name, body: [{ op: 'replace', path: '/spec/replicas', value: 0 }] });
+    // Once the operator has seen the edit, reconcile the app on purpose and wait for that pass.
+    await waitFor('the edit in the cache', async () => (operator.caches.deployments.get(`${ns.name}/off-a`)?.spec?.replicas === 0 ? true : undefined));
+    const done = operator.metrics.total('clowdapp', 'success');
+    operator.controllers.app.queue.add(`${ns.name}/off`);
+    await waitFor('a reconcile after the edit', async () => (operator.metrics.total('clowdapp', 'success') > done ? true : undefined));
+    expect((await deployment('off-a')).spec!.replicas).toBe(0);
+    await clowd.patchApp(ns.name, 'off', [{ op: 'replace', path: '/spec/disabled', value: false }]);
+    await waitFor('replicas restored', async () => ((await deployment('off-a')).spec!.replicas === 2 ? true : undefined));
+  });
+
+  it('§12.2 a deleted app loses its finalizer at once and garbage collection removes its objects', async () => {
+    await clowd.createApp(clowdApp('bye', ns.name, envName, [{ name: 'a' }]));
+    await settled('bye');
+    await clowd.deleteApp(ns.name, 'bye');
+    await waitFor('the app to be gone', async () => readApp('bye').then(() => undefined, () => true));
+    await waitFor('its Deployment to be collected', async () => deployment('bye-a').then(() => undefined, () => true));
+  });
+
+  it('§12.2 a deleted env removes the namespace it generated', async () => {
+    const name = `gone-${randomBytes(3).toString('hex')}`;
+    await clowd.createEnv(environment(name));
+    const env = (await waitFor('the env to reconcile', reconciled(() => clowd.readEnv(name)))) as ClowdEnvironment;
+    await clowd.deleteEnv(name);
+    await waitFor('the env to be gone', async () => clowd.readEnv(name).then(() => undefined, () => true));
+    const tns = await core.readNamespace({ name: env.status!.targetNamespace! }).catch(() => undefined);
+    expect(!tns || Boolean(tns.metadata!.deletionTimestamp)).toBe(true);
+  });
+});

@@ -1,0 +1,114 @@
+// Assembles the Clowder operator from the runtime: the caches, two controllers (environments and
+// apps) and one manager. The CLI (scripts/operator.ts), the tests and the benchmark all build it
+// here, so they all run the same thing.
+//
+// Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
+// trigger only queues keys; the reconcilers then read whatever is current.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Controller } from '../runtime/controller.ts';
+import { keyOf } from '../runtime/informer.ts';
+import { InformerFactory } from '../runtime/informer-factory.ts';
+import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
+import { Manager } from '../runtime/manager.ts';
+import { Metrics } from '../runtime/metrics.ts';
+import type { ClowdApp } from './api.ts';
+import { appReconciler } from './app-reconcile.ts';
+import { clowderCaches } from './caches.ts';
+import type { Tracked } from './config/hash-cache.ts';
+import { envReconciler } from './env-reconcile.ts';
+import { ObjectWriter } from './object-writer.ts';
+import { RECYCLE_ANNOTATION } from './providers/confighash/default.ts';
+import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
+
+export interface ClowderOptions {
+  kubeConfig: KubeConfig;
+  leaderElection?: LeaderElectionOptions;
+  health?: { port?: number; host?: string };
+  workers?: number;
+  /** Re-check everything this often (ms), to repair anything an event missed. */
+  resyncMs?: number;
+  informerBackoffMs?: number;
+  onLostLeadership?: () => void;
+  log?: (line: string) => void;
+  /** Images of the local providers, and other choices an environment does not make. */
+  settings?: Partial<Settings>;
+}
+
+export function clowderOperator(options: ClowderOptions) {
+  const { kubeConfig } = options;
+  const log = options.log ?? ((line: string) => console.error(`[clowder] ${line}`));
+  const informers = new InformerFactory(kubeConfig, { log, baseBackoffMs: options.informerBackoffMs });
+  const caches = clowderCaches(informers);
+  const writer = new ObjectWriter(kubeConfig);
+  const metrics = new Metrics();
+  const tracking = new Map<string, Tracked[]>();
+  // The contract's retry schedule (§2.4): 0.5 s, doubling, at most 60 s per object.
+  const queue = { baseDelayMs: 500, maxDelayMs: 60_000 };
+  const common = { workers: options.workers ?? 4, resyncMs: options.resyncMs ?? 10 * 60_000, queue, metrics, log };
+
+  /** The key of the ClowdApp (or ClowdEnvironment) that controls an object, if any. */
+  const ownerKey = (kind: string) => (object: KubernetesObject) => {
+    const owner = object.metadata?.ownerReferences?.find((o) => o.controller && o.kind === kind);
+    if (!owner) return [];
+    return [kind === 'ClowdApp' ? `${object.metadata!.namespace}/${owner.name}` : owner.name];
+  };
+  const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec.envName === env).map(keyOf);
+  const dependsOn = (app: ClowdApp, name: string) => [...(app.spec.dependencies ?? []), ...(app.spec.optionalDependencies ?? [])].includes(name);
+
+  const envController = new Controller({
+    name: 'clowdenvironment',
+    primary: caches.envs,
+    watches: [
+      // status.apps lists the env's apps: any app change may change it.
+      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec.envName] },
+      { informer: caches.deployments, keysFor: ownerKey('ClowdEnvironment') },
+      { informer: caches.serviceAccounts, keysFor: ownerKey('ClowdEnvironment') },
+      // Pull-secret sources are copied into <tns>: a changed source is copied again.
+      { informer: caches.secrets, keysFor: (s) => [...ownerKey('ClowdEnvironment')(s), ...caches.envs.list().filter((e) => e.spec.providers.pullSecrets?.some((p) => p.name === s.metadata?.name && p.namespace === s.metadata?.namespace)).map(keyOf)] },
+      // A target namespace named in the spec may appear (or start terminating) after the env.
+      { informer: caches.namespaces, keysFor: (ns) => caches.envs.list().filter((e) => e.status?.targetNamespace === ns.metadata?.name || e.spec.targetNamespace === ns.metadata?.name).map(keyOf) },
+    ],
+    reconcile: envReconciler({ kubeConfig, caches, writer }),
+    ...common,
+  });
+
+  /** Apps whose hashCache tracks this Secret or ConfigMap, plus, when it opts in, every app of its namespace. */
+  const trackingApps = (object: KubernetesObject) => {
+    const { name, namespace } = object.metadata ?? {};
+    const keys = [...tracking].filter(([, set]) => set.some((t) => t.kind === object.kind && t.name === name && t.namespace === namespace)).map(([k]) => k);
+    if (object.metadata?.annotations?.[RECYCLE_ANNOTATION] === 'true') keys.push(...caches.apps.list(namespace).map(keyOf));
+    return keys;
+  };
+
+  const appController = new Controller({
+    name: 'clowdapp',
+    primary: caches.apps,
+    watches: [
+      // An env change (its status included: ready, reconciled) concerns every app of the env.
+      { informer: caches.envs, keysFor: (env) => appsOfEnv(env.metadata!.name!) },
+      // A dependency's web services feed this app's endpoints (§10, the recommended fix).
+      { informer: caches.apps, keysFor: (dep) => caches.apps.list().filter((a) => a.spec.envName === (dep as ClowdApp).spec.envName && dependsOn(a, dep.metadata!.name!)).map(keyOf) },
+      { informer: caches.appRefs, keysFor: (ref) => caches.apps.list().filter((a) => dependsOn(a, ref.metadata!.name!)).map(keyOf) },
+      // Owned objects: a deleted or edited one is put back; a Deployment's rollout updates status.
+      { informer: caches.deployments, keysFor: ownerKey('ClowdApp') },
+      { informer: caches.services, keysFor: ownerKey('ClowdApp') },
+      { informer: caches.serviceAccounts, keysFor: ownerKey('ClowdApp') },
+      { informer: caches.secrets, keysFor: (s) => [...ownerKey('ClowdApp')(s), ...trackingApps(s)] },
+      { informer: caches.configMaps, keysFor: (cm) => [...ownerKey('ClowdApp')(cm), ...trackingApps(cm)] },
+    ],
+    reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings: { ...DEFAULT_SETTINGS, ...options.settings } }),
+    ...common,
+  });
+
+  const manager = new Manager({
+    kubeConfig,
+    informers,
+    controllers: [envController, appController],
+    metrics,
+    leaderElection: options.leaderElection,
+    health: options.health,
+    onLostLeadership: options.onLostLeadership,
+    log,
+  });
+  return { manager, controllers: { env: envController, app: appController }, caches, writer, metrics };
+}

@@ -1,0 +1,216 @@
+// The providers beyond web and metrics, on the real local control plane: RBAC and pull secrets
+// (§8.2, §8.3), CronJobs (§9), the local database and redis (§14.1, §14.2) and the config-only
+// modes (§6.6, §15.2). One environment switches all of them on; a second one covers the modes
+// that exclude the first's (elasticache, Kafka operator without Strimzi).
+import { AppsV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import type { ClowdApp, ClowdAppSpec, DeploymentSpec } from './api.ts';
+import type { AppConfig } from './client/app-config.ts';
+import { validateAppConfig } from './config/schema.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { installCrds } from './install-crds.ts';
+import { clowderOperator } from './operator.ts';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
+const clowd = clowdClient(kc);
+const suffix = randomBytes(3).toString('hex');
+const full = `full-${suffix}`;
+const other = `other-${suffix}`;
+const strimzi = `strimzi-${suffix}`;
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operator: ReturnType<typeof clowderOperator>;
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const secret = (name: string, data: Record<string, string>, annotations?: Record<string, string>) =>
+  core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name, annotations }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) } });
+
+beforeAll(async () => {
+  await installCrds(kc);
+  ns = await testNamespace(kc, 'clowder-providers');
+  await allowClowderPods(kc, ns.name);
+  // What the app-interface modes expect someone else to have provisioned.
+  await secret('registry', { '.dockerconfigjson': '{"auths":{}}' });
+  await secret('cloudwatch', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', aws_region: 'eu-1', log_group_name: 'logs' });
+  await secret('unleash', { CLIENT_ACCESS_TOKEN: 'token' });
+  await secret('kafka-creds', { hostnames: 'k1.example.com,k2.example.com', port: '9096', username: 'u', password: 'p' });
+  await secret('s3', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', endpoint: 's3.example.com', bucket: 'reports-1a2b' });
+  await secret('in-memory-db', { 'db.endpoint': 'cache.example.com', 'db.port': '6380', 'db.auth_token': 'tok' });
+  await clowd.createEnv(environment(full, {
+    db: { mode: 'local' },
+    inMemoryDb: { mode: 'redis' },
+    logging: { mode: 'app-interface' },
+    featureFlags: { mode: 'app-interface', hostname: 'flags.example.com', port: 443, credentialRef: { name: 'unleash', namespace: ns.name } },
+    kafka: { mode: 'managed', managedSecretRef: { name: 'kafka-creds', namespace: ns.name }, managedPrefix: 'pre.' },
+    objectStore: { mode: 'app-interface' },
+    pullSecrets: [{ name: 'registry', namespace: ns.name }],
+  }));
+  await clowd.createEnv(environment(other, { inMemoryDb: { mode: 'elasticache' } }));
+  await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
+  await operator.manager.start();
+  await operator.manager.leading;
+});
+
+afterAll(async () => {
+  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
+  for (const env of [full, other, strimzi]) await clowd.deleteEnv(env);
+  await waitFor('the envs and apps to be gone', async () =>
+    [full, other, strimzi].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
+  await operator?.manager.stop();
+  await ns?.remove();
+});
+
+async function deploy(name: string, env: string, deployments: Partial<DeploymentSpec>[], spec: Partial<ClowdAppSpec> = {}) {
+  await clowd.createApp(clowdApp(name, ns.name, env, deployments, spec));
+  const app = (await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(ns.name, name)))) as ClowdApp;
+  const stored = await core.readNamespacedSecret({ name, namespace: ns.name });
+  const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
+  expect(validateAppConfig(config)).toEqual([]);
+  return { app, config };
+}
+
+async function failure(name: string, env: string, spec: Partial<ClowdAppSpec>) {
+  await clowd.createApp(clowdApp(name, ns.name, env, [{ name: 'a' }], spec));
+  const app = await waitFor(`${name} to fail`, async () => {
+    const a = await clowd.readApp(ns.name, name);
+    return condition(a, 'ReconciliationFailed')?.status === 'True' ? a : undefined;
+  });
+  return condition(app, 'ReconciliationFailed')!.message;
+}
+
+describe('§14.1 db local', () => {
+  it('creates <app>-db Secret, Deployment and Service, and writes the database config from the Secret', async () => {
+    const { app, config } = await deploy('shop', full, [{ name: 'api' }], { database: { name: 'orders', version: 13, dbResourceSize: 'small' } });
+    const dbSecret = await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name });
+    const read = (k: string) => Buffer.from(dbSecret.data![k], 'base64').toString();
+    expect(dbSecret.metadata!.labels).toBeUndefined();
+    expect(read('username')).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect(config.database).toEqual({
+      adminPassword: read('pgPass'), adminUsername: 'postgres', hostname: `shop-db.${ns.name}.svc`, name: 'orders',
+      password: read('password'), port: 5432, sslMode: 'disable', username: read('username'),
+    });
+    const d = await apps.readNamespacedDeployment({ name: 'shop-db', namespace: ns.name });
+    const c = d.spec!.template.spec!.containers[0];
+    expect(d.metadata!.labels).toEqual({ app: 'shop', service: 'db', sub: 'local_db' });
+    expect(c.image).toBe('quay.io/cloudservices/postgresql-rds:13-2318dee');
+    expect(c.env!.map((e) => e.name)).toEqual(['POSTGRESQL_USER', 'POSTGRESQL_PASSWORD', 'POSTGRESQL_ADMIN_PASSWORD', 'POSTGRESQL_DATABASE']);
+    expect(c.resources).toEqual({ requests: { cpu: '600m', memory: '1Gi' }, limits: { cpu: '1200m', memory: '2Gi' } });
+    expect(d.spec!.template.spec!.serviceAccountName).toBe('shop-app');
+    const s = await core.readNamespacedService({ name: 'shop-db', namespace: ns.name });
+    expect(s.spec!.selector).toEqual({ service: 'db', app: 'shop', sub: 'local_db' });
+    expect(s.spec!.ports!.map((p) => [p.name, p.port])).toEqual([['database', 5432]]);
+    // The db Deployment counts as managed by the app.
+    expect(app.status!.deployments!.managedDeployments).toBe(2);
+  });
+
+  it('keeps the generated credentials across reconciles', async () => {
+    const before = (await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name })).data;
+    await clowd.patchApp(ns.name, 'shop', [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }]);
+    await waitFor('the annotated Deployment', async () =>
+      (await apps.readNamespacedDeployment({ name: 'shop-api', namespace: ns.name })).metadata!.annotations?.touched ? true : undefined);
+    expect((await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name })).data).toEqual(before);
+  });
+});
+
+describe('§14.2 inMemoryDb redis', () => {
+  it('creates the redis Deployment, Service, ConfigMap and Secret, and the inMemoryDb config', async () => {
+    const { config } = await deploy('cache', full, [{ name: 'api' }], { inMemoryDb: true });
+    expect(config.inMemoryDb).toEqual({ hostname: `cache-redis.${ns.name}.svc`, port: 6379, sslMode: false });
+    const d = await apps.readNamespacedDeployment({ name: 'cache-redis', namespace: ns.name });
+    expect(d.metadata!.labels).toEqual({ app: 'cache', 'env-app': 'cache-redis', service: 'redis' });
+    expect(d.spec!.template.spec!.containers[0].image).toBe('docker.io/valkey/valkey:8');
+    const cm = await core.readNamespacedConfigMap({ name: 'cache-redis', namespace: ns.name });
+    expect(cm.data!['redis.conf']).toContain('protected-mode no');
+    const s = await core.readNamespacedService({ name: 'cache-redis', namespace: ns.name });
+    expect(s.spec!.ports!.map((p) => [p.name, p.port])).toEqual([['redis', 6379]]);
+  });
+});
+
+describe('§6.6 and §15.2: config-only modes', () => {
+  it('logging, featureFlags, kafka managed and objectStore app-interface fill their sections', async () => {
+    const { config } = await deploy('cfg', full, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'events' }], objectStore: ['reports'] });
+    expect(config.logging).toEqual({ type: 'cloudwatch', cloudwatch: { accessKeyId: 'AK', secretAccessKey: 'SK', region: 'eu-1', logGroup: 'logs' } });
+    expect(config.featureFlags).toEqual({ hostname: 'flags.example.com', port: 443, scheme: 'https', clientAccessToken: 'token' });
+    const sasl = { password: 'p', saslMechanism: 'PLAIN', securityProtocol: 'SASL_SSL', username: 'u' };
+    expect(config.kafka).toEqual({
+      brokers: ['k1.example.com', 'k2.example.com'].map((hostname) => ({ authtype: 'sasl', hostname, port: 9096, sasl, securityProtocol: 'SASL_SSL' })),
+      topics: [{ name: 'pre.events', requestedName: 'events' }],
+    });
+    expect(config.objectStore).toEqual({
+      buckets: [{ accessKey: 'AK', endpoint: 's3.example.com', name: 'reports-1a2b', region: '', requestedName: 'reports', secretKey: 'SK', tls: true }],
+      hostname: 's3.example.com', port: 443, tls: true,
+    });
+  });
+
+  it('a missing bucket fails the objectstore provider', async () => {
+    expect(await failure('nobucket', full, { objectStore: ['photos'] })).toBe('runapp: objectstore: Missing buckets from app-interface: photos');
+  });
+
+  it('elasticache reads the in-memory-db Secret', async () => {
+    const { config } = await deploy('ec', other, [{ name: 'api' }], { inMemoryDb: true });
+    expect(config.inMemoryDb).toEqual({ hostname: 'cache.example.com', port: 6380, sslMode: true, password: 'tok' });
+  });
+
+  it('kafka operator without Strimzi says what is missing', async () => {
+    expect(await failure('strimzi', strimzi, { kafkaTopics: [{ topicName: 't' }] })).toBe(
+      'runapp: kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ',
+    );
+  });
+});
+
+describe('§8 RBAC and pull secrets', () => {
+  it('binds view/edit per deployment, copies pull secrets and lists them on every ServiceAccount', async () => {
+    await deploy('rbac', full, [{ name: 'reader', k8sAccessLevel: 'view' }, { name: 'writer', k8sAccessLevel: 'edit' }, { name: 'plain' }]);
+    const binding = await rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: ns.name });
+    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rbac-reader', namespace: ns.name }]);
+    expect((await rbac.readNamespacedRoleBinding({ name: 'rbac-writer', namespace: ns.name })).roleRef.name).toBe('edit');
+    await expect(rbac.readNamespacedRoleBinding({ name: 'rbac-plain', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+
+    const copy = await core.readNamespacedSecret({ name: `${full}-registry-clowder-copy`, namespace: ns.name });
+    expect(copy.metadata!.labels).toEqual({ app: full });
+    expect(copy.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ClowdEnvironment', name: full });
+    for (const sa of ['rbac-reader', 'rbac-app']) {
+      expect((await core.readNamespacedServiceAccount({ name: sa, namespace: ns.name })).imagePullSecrets).toEqual([{ name: `${full}-registry-clowder-copy` }]);
+    }
+    // The env copies them into its target namespace too, for its own ServiceAccount.
+    const tns = (await clowd.readEnv(full)).status!.targetNamespace!;
+    const envAccount = await core.readNamespacedServiceAccount({ name: `${full}-env`, namespace: tns });
+    expect(envAccount.imagePullSecrets).toEqual([{ name: `${full}-registry-clowder-copy` }]);
+    expect((await core.readNamespacedSecret({ name: `${full}-registry-clowder-copy`, namespace: tns })).type).toBe(copy.type);
+  });
+
+  it('prunes a RoleBinding whose access level went back to default', async () => {
+    await clowd.patchApp(ns.name, 'rbac', [{ op: 'replace', path: '/spec/deployments/0/k8sAccessLevel', value: 'default' }]);
+    await waitFor('the RoleBinding to go', async () => rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: ns.name }).then(() => undefined, () => true));
+  });
+});
+
+describe('§9 jobs', () => {
+  it('makes a CronJob for a scheduled job only, with the config mounted and configHash on its pods', async () => {
+    await deploy('jobs', full, [], {
+      jobs: [
+        { name: 'nightly', schedule: '0 3 * * *', podSpec: { image: 'job:1', env: [{ name: 'A', value: '1' }] } },
+        { name: 'once', podSpec: { image: 'job:1' } },
+        { name: 'off', schedule: '0 4 * * *', disabled: true, podSpec: { image: 'job:1' } },
+      ],
+    });
+    const cron = await batch.readNamespacedCronJob({ name: 'jobs-nightly', namespace: ns.name });
+    expect(cron.metadata!.labels).toEqual({ app: 'jobs', pod: 'jobs-nightly' });
+    expect(cron.spec!.concurrencyPolicy).toBe('Allow');
+    const pod = cron.spec!.jobTemplate.spec!.template;
+    expect(pod.spec!.restartPolicy).toBe('Never');
+    expect(pod.spec!.serviceAccountName).toBe('jobs-app');
+    expect(pod.spec!.containers[0].env!.map((e) => e.name)).toEqual(['A', 'ACG_CONFIG']);
+    expect(pod.spec!.containers[0].ports).toEqual([{ name: 'metrics', containerPort: 9000, protocol: 'TCP' }]);
+    expect(pod.metadata!.annotations!.configHash).toMatch(/^[0-9a-f]{64}$/);
+    const all = (await batch.listNamespacedCronJob({ namespace: ns.name })).items.map((c) => c.metadata!.name);
+    expect(all.filter((n) => n!.startsWith('jobs-'))).toEqual(['jobs-nightly']);
+  });
+});

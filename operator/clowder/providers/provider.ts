@@ -1,0 +1,59 @@
+// What every provider gets and gives. A provider is one concern of the config (web ports, the
+// database, Kafka …); the environment picks its mode, and the mode picks the file that runs
+// (providers/<provider>/<mode>.ts). All providers of one reconcile share one AppBuild: they add
+// objects and config sections to it in memory, and nothing is written to the cluster until all of
+// them have run. A failing provider therefore leaves the cluster exactly as it was (§2.2 step 9).
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { AppConfig } from '../client/app-config.ts';
+import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';
+import type { Tracked } from '../config/hash-cache.ts';
+import type { Settings } from '../settings.ts';
+
+/** Read access to the cluster, from the informers' caches: providers never call the API to read. */
+export interface Lookup {
+  apps(): ClowdApp[];
+  appRefs(): ClowdAppRef[];
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  secret(namespace: string, name: string): V1Secret | undefined;
+  secrets(namespace: string): V1Secret[];
+  configMap(namespace: string, name: string): V1ConfigMap | undefined;
+  serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined;
+  /** Whether the cluster has the CustomResourceDefinition of that name (`kafkas.kafka.strimzi.io`). */
+  crdInstalled(name: string): boolean;
+}
+
+export interface AppBuild {
+  app: ClowdApp;
+  env: ClowdEnvironment;
+  /** The environment's target namespace (§3.1). */
+  targetNamespace: string;
+  settings: Settings;
+  lookup: Lookup;
+  /** The config being assembled; the confighash provider serializes it last. */
+  config: Partial<AppConfig>;
+  /** One Deployment and one Service per spec.deployments entry, by deployment name. */
+  deployments: Map<string, V1Deployment>;
+  services: Map<string, V1Service>;
+  /** One CronJob per scheduled, enabled job, by job name; confighash stamps them too. */
+  cronJobs: Map<string, V1CronJob>;
+  /** Every other object to write, in the order providers added them. */
+  objects: KubernetesObject[];
+  /** Objects a provider depends on for this app: the env half of hashCache (§7.2). */
+  envTracked: Tracked[];
+  /** Objects the app's Deployments reference and opted in: the app half, set by confighash. */
+  appTracked: Tracked[];
+  /**
+   * Creates a Secret of generated values (passwords) right away, once. It is never applied again:
+   * the values are read back from the cache ever after (§0). Fails if the Secret exists already,
+   * which only happens when the cache has not caught up; the retry then reads it.
+   */
+  createSecretOnce: (secret: V1Secret) => Promise<void>;
+}
+
+export type Provide = (build: AppBuild) => void | Promise<void>;
+
+/**
+ * A failure the app's author can fix (a missing dependency, a bad setting). Its message ends up in
+ * the ReconciliationFailed condition as `runapp: <provider>: <message>`.
+ */
+export class ProviderError extends Error {}

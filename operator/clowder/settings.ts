@@ -1,0 +1,30 @@
+// The operator's own configuration: what an environment does not say. Images of the local
+// providers follow Clowder's precedence (§14): a field on the ClowdEnvironment, else these
+// settings, else the defaults below. The defaults are public images that any cluster (kind
+// included) can pull without registry credentials.
+
+export interface Settings {
+  images: {
+    /** PostgreSQL by major version; images must follow the sclorg conventions (POSTGRESQL_* env, /var/lib/pgsql/data). */
+    postgres: Record<number, string>;
+    redis: string;
+    minio: string;
+  };
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  images: {
+    // Clowder's own defaults; quay.io/cloudservices is public.
+    postgres: {
+      12: 'quay.io/cloudservices/postgresql-rds:12-2318dee',
+      13: 'quay.io/cloudservices/postgresql-rds:13-2318dee',
+      14: 'quay.io/cloudservices/postgresql-rds:14-2318dee',
+      15: 'quay.io/cloudservices/postgresql-rds:15-2318dee',
+      16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
+    },
+    // Clowder defaults to registry.redhat.io/rhel10/valkey-8, which needs Red Hat credentials;
+    // the upstream Valkey image has the same valkey-cli the probe runs.
+    redis: 'docker.io/valkey/valkey:8',
+    minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
+  },
+};

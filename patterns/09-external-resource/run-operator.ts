@@ -1,0 +1,30 @@
+// Prepares the PostgresDatabase operator the way `npm run operator -- postgres-database` does:
+// the admin URL found and the CRD installed; the caller starts its manager. The CLI and the
+// lesson's step both call this, so what the attendee runs in a second terminal and what
+// `lesson verify` runs are the same code.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { adminUrl, defaultDir, readState } from '../../scripts/postgres/server.ts';
+import { installCrd } from './install-crd.ts';
+import { postgresDatabaseOperator } from './operator.ts';
+
+export interface RunOptions {
+  kubeConfig: KubeConfig;
+  /** The server's admin URL. Default: POSTGRES_URL, else the server `npm run postgres -- up` started. */
+  postgresUrl?: string;
+  namespace?: string;
+  /** Port of /metrics and /healthz on 127.0.0.1; 0 picks a free one. */
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export async function preparePostgresDatabaseOperator(options: RunOptions) {
+  const postgresUrl = options.postgresUrl ?? process.env.POSTGRES_URL ?? (await localServerUrl());
+  await installCrd(options.kubeConfig);
+  return postgresDatabaseOperator({ ...options, postgresUrl, health: { port: options.port ?? 0 } });
+}
+
+async function localServerUrl(): Promise<string> {
+  const state = await readState(defaultDir());
+  if (!state) throw new Error('no PostgreSQL server known: run `npm run postgres -- up`, or set POSTGRES_URL');
+  return adminUrl(state);
+}

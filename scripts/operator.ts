@@ -1,0 +1,75 @@
+// npm run operator -- <name> [--context <kube context>] [--namespace <ns>] [--port N]
+//   naive-loop             the controller lesson's first attempt: a bare watch loop (needs --namespace)
+//   config-map-controller  the controller lesson's controller, on the kit's runtime (needs --namespace)
+//   config-watcher         installs (or updates) the ConfigWatcher CRD, then runs that operator
+//   postgres-database      installs the PostgresDatabase CRD, then runs that operator against the
+//                          PostgreSQL server of POSTGRES_URL (default: the one `npm run postgres -- up` started)
+//   clowder                installs the cloud.redhat.com CRDs, then runs the ClowdApp operator (all namespaces)
+// Each runs against the current kube context until Ctrl-C. Like every command that changes a
+// cluster, it acts only on a workshop context unless --context names another one. Out of the
+// cluster there is one replica, so no leader election.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { parseArgs } from 'node:util';
+import { configMapController } from '../operator/config-map-controller/controller.ts';
+import { startNaiveLoop } from '../operator/config-map-controller/naive-loop.ts';
+import { installCrd } from '../operator/config-watcher/install-crd.ts';
+import { configWatcherOperator } from '../operator/config-watcher/operator.ts';
+import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
+import { clowderOperator } from '../operator/clowder/operator.ts';
+import { preparePostgresDatabaseOperator } from '../patterns/09-external-resource/run-operator.ts';
+import { guardedKubeConfig } from './cluster/context-guard.ts';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '8080' } },
+});
+
+interface Running {
+  stop(): Promise<void>;
+  url?: string;
+}
+
+/** Starts each program; resolves once it is running. */
+const programs: Record<string, (kubeConfig: KubeConfig) => Promise<Running>> = {
+  'naive-loop': async (kubeConfig) => ({ stop: await startNaiveLoop(kubeConfig, requiredNamespace()) }),
+  'config-map-controller': async (kubeConfig) => started(configMapController(kubeConfig, requiredNamespace())),
+  'config-watcher': async (kubeConfig) => {
+    await installCrd(kubeConfig);
+    return started(configWatcherOperator({ kubeConfig, namespace: values.namespace, health: { port: Number(values.port) } }).manager);
+  },
+  clowder: async (kubeConfig) => {
+    await installClowderCrds(kubeConfig);
+    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) } }).manager);
+  },
+  'postgres-database': async (kubeConfig) =>
+    started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager),
+};
+
+async function started(manager: { start(): Promise<void>; stop(): Promise<void>; url?: string }): Promise<Running> {
+  await manager.start();
+  return { stop: () => manager.stop(), url: manager.url };
+}
+
+function requiredNamespace(): string {
+  if (!values.namespace) throw new Error(`${positionals[0]} watches one namespace: add --namespace <ns>`);
+  return values.namespace;
+}
+
+try {
+  const name = positionals[0] ?? '';
+  const start = programs[name];
+  if (!start) throw new Error(`unknown operator "${name}"; choose one of: ${Object.keys(programs).join(', ')}`);
+  const kubeConfig = guardedKubeConfig(values.context);
+  console.error(`${name}: context ${kubeConfig.getCurrentContext()}`);
+  const running = await start(kubeConfig);
+  console.error(`${name}: running${running.url ? `; metrics and health on ${running.url}` : ''} (Ctrl-C stops)`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`${name}: draining`);
+      void running.stop().then(() => process.exit(0));
+    });
+  }
+} catch (error) {
+  console.error(`operator: ${(error as Error).message}`);
+  process.exit(1);
+}
