@@ -300,6 +300,8 @@ const lesson: Lesson = {
       async verify(ctx) {
         // Every watching client is one long-running request on the API server, for as long as it runs.
         await outputMatches(ctx, `kubectl get --raw /metrics | grep -E '^apiserver_longrunning_requests.*resource="todos".*verb="WATCH"'`, /\s[1-9]\d*$/m);
+        // And everything stored, todos included, shares one etcd database file and its quota.
+        await outputMatches(ctx, `kubectl get --raw /metrics | grep -E '^apiserver_storage_size_bytes'`, /\s[0-9.e+]+$/m);
       },
       expected: 'a WATCH gauge of at least 1 (the notifier), request counters per verb for todos, and the size of etcd\'s database in bytes',
       hint: 'The metrics endpoint needs the rights of a cluster admin, which the workshop context has.',

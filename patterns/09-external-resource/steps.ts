@@ -3,7 +3,7 @@
 // operator makes the server match, repairs it when someone changes it by hand, cleans up when the
 // object goes, and copes with the server being down. Every step below is what lesson.md shows
 // under the same heading.
-import { CustomObjectsApi, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pg from 'pg';
 import { adminUrl, defaultDir, readState, runningPid, stop, up, type PostgresState } from '../../scripts/postgres/server.ts';
 import { outputMatches } from '../checks.ts';
@@ -172,14 +172,14 @@ const lesson: Lesson = {
       id: 'drift',
       title: 'Drop the role behind the operator\'s back',
       commands: [
-        "npm run postgres -- psql shop -c 'DROP OWNED BY shop' -c 'DROP ROLE shop'",
+        "npm run postgres -- psql shop -c 'DROP OWNED BY shop; DROP ROLE shop'",
         `kubectl get events -n ${ns} --field-selector reason=DriftRepaired -w`,
       ],
       needs: 'any',
       async run() {
-        // The same two statements as the command, on the same server.
-        await adminQuery('drop owned by shop', [], 'shop');
-        await adminQuery('drop role shop');
+        // The same statements as the command. Sent together they form one transaction, so the
+        // operator cannot slip a GRANT in between (which would make the DROP ROLE fail).
+        await adminQuery('drop owned by shop; drop role shop', [], 'shop');
       },
       async verify(ctx) {
         let found = '';
@@ -189,7 +189,7 @@ const lesson: Lesson = {
       },
       expected: 'within about 10 s, a Warning DriftRepaired event: role shop had disappeared; recreated — and the Secret\'s login works again',
       hint: 'Nothing tells the operator about changes inside PostgreSQL; it finds them when it polls.',
-      solution: "npm run postgres -- psql shop -c 'DROP OWNED BY shop' -c 'DROP ROLE shop'",
+      solution: "npm run postgres -- psql shop -c 'DROP OWNED BY shop; DROP ROLE shop'",
     },
     {
       id: 'server-down',
@@ -234,6 +234,8 @@ const lesson: Lesson = {
       title: 'Delete the PostgresDatabase',
       commands: [`kubectl delete postgresdatabase shop -n ${ns}`, "npm run postgres -- psql -c '\\l'"],
       needs: 'any',
+      // The attendee's delete waits until the finalizer is gone; here verify does the waiting,
+      // so that a stuck finalizer fails with the object's state rather than a command timeout.
       async run(ctx) {
         await ctx.sh(`kubectl delete postgresdatabase shop -n ${ns} --wait=false`);
       },
