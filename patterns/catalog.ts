@@ -9,8 +9,8 @@ import configurationTemplate from './06-configuration-template/steps.ts';
 import serviceDiscovery from './07-service-discovery/steps.ts';
 import controller from './08-controller/steps.ts';
 import operator from './09-operator/steps.ts';
-import k8sAsBackend from './08-k8s-as-backend/steps.ts';
-import externalResource from './09-external-resource/steps.ts';
+import k8sAsBackend from './10-k8s-as-backend/steps.ts';
+import externalResource from './11-external-resource/steps.ts';
 
 export const lessons: Lesson[] = [
   declarativeDeployment,

@@ -4,6 +4,7 @@
 const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promise<object> }>> = {
   'control-plane': () => import('./bench/control-plane.ts'),
   'config-watcher': () => import('./bench/config-watcher.ts'),
+  clowdapp: () => import('../operator/clowder/bench.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -16,7 +16,7 @@ import { installCrd } from '../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../operator/config-watcher/operator.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
-import { preparePostgresDatabaseOperator } from '../patterns/09-external-resource/run-operator.ts';
+import { preparePostgresDatabaseOperator } from '../patterns/11-external-resource/run-operator.ts';
 import { guardedKubeConfig } from './cluster/context-guard.ts';
 
 const { positionals, values } = parseArgs({

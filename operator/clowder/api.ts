@@ -128,7 +128,7 @@ export interface ClowdAppSpec {
   envName: string;
   disabled?: boolean;
   deployments?: DeploymentSpec[];
-  jobs?: { name: string; schedule?: string; disabled?: boolean; podSpec: PodSpec }[];
+  jobs?: JobSpec[];
   kafkaTopics?: { topicName: string; partitions?: number; replicas?: number; config?: Record<string, string> }[];
   database?: { name?: string; version?: number; sharedDbAppName?: string; dbVolumeSize?: string; dbResourceSize?: string };
   objectStore?: string[];
@@ -137,6 +137,22 @@ export interface ClowdAppSpec {
   featureFlags?: boolean;
   dependencies?: string[];
   optionalDependencies?: string[];
+}
+
+export interface JobSpec {
+  name: string;
+  schedule?: string;
+  disabled?: boolean;
+  concurrencyPolicy?: string;
+  suspend?: boolean;
+  successfulJobsHistoryLimit?: number;
+  failedJobsHistoryLimit?: number;
+  startingDeadlineSeconds?: number;
+  activeDeadlineSeconds?: number;
+  parallelism?: number;
+  completions?: number;
+  restartPolicy?: string;
+  podSpec: PodSpec;
 }
 
 export interface ClowdAppStatus extends Status {
@@ -165,4 +181,11 @@ export interface ClowdAppRef extends KubernetesObject {
       tls?: { enabled?: boolean; port?: number; privatePort?: number; h2cPort?: number; h2cPrivatePort?: number };
     };
   };
+}
+
+// ---- ClowdJobInvocation ----
+
+export interface ClowdJobInvocation extends KubernetesObject {
+  spec: { appName: string; jobs?: string[]; runOnNotReady?: boolean; disabled?: boolean };
+  status?: { completed: boolean; jobMap: Record<string, 'Invoked' | 'Complete' | 'Failed'>; conditions?: Condition[] };
 }

@@ -6,7 +6,9 @@ import type {
   V1ConfigMap,
   V1CronJob,
   V1Deployment,
+  V1Job,
   V1Namespace,
+  V1NetworkPolicy,
   V1PersistentVolumeClaim,
   V1RoleBinding,
   V1Secret,
@@ -15,13 +17,15 @@ import type {
 } from '@kubernetes/client-node';
 import type { Informer } from '../runtime/informer.ts';
 import type { InformerFactory } from '../runtime/informer-factory.ts';
-import { API_VERSION, type ClowdApp, type ClowdAppRef, type ClowdEnvironment } from './api.ts';
+import { API_VERSION, type ClowdApp, type ClowdAppRef, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
 import type { Lookup } from './providers/provider.ts';
 
 export interface Caches {
   envs: Informer<ClowdEnvironment>;
   apps: Informer<ClowdApp>;
   appRefs: Informer<ClowdAppRef>;
+  cjis: Informer<ClowdJobInvocation>;
+  jobs: Informer<V1Job>;
   namespaces: Informer<V1Namespace>;
   deployments: Informer<V1Deployment>;
   services: Informer<V1Service>;
@@ -31,6 +35,7 @@ export interface Caches {
   roleBindings: Informer<V1RoleBinding>;
   cronJobs: Informer<V1CronJob>;
   claims: Informer<V1PersistentVolumeClaim>;
+  networkPolicies: Informer<V1NetworkPolicy>;
   /** Which optional APIs (Strimzi's Kafka) the cluster serves; installing one is an event like any other. */
   crds: Informer<KubernetesObject>;
 }
@@ -40,6 +45,8 @@ export function clowderCaches(informers: InformerFactory): Caches {
     envs: informers.for({ apiVersion: API_VERSION, kind: 'ClowdEnvironment' }),
     apps: informers.for({ apiVersion: API_VERSION, kind: 'ClowdApp' }),
     appRefs: informers.for({ apiVersion: API_VERSION, kind: 'ClowdAppRef' }),
+    cjis: informers.for({ apiVersion: API_VERSION, kind: 'ClowdJobInvocation' }),
+    jobs: informers.for({ apiVersion: 'batch/v1', kind: 'Job' }),
     namespaces: informers.for({ apiVersion: 'v1', kind: 'Namespace' }),
     deployments: informers.for({ apiVersion: 'apps/v1', kind: 'Deployment' }),
     services: informers.for({ apiVersion: 'v1', kind: 'Service' }),
@@ -49,14 +56,18 @@ export function clowderCaches(informers: InformerFactory): Caches {
     roleBindings: informers.for({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' }),
     cronJobs: informers.for({ apiVersion: 'batch/v1', kind: 'CronJob' }),
     claims: informers.for({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
+    networkPolicies: informers.for({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }),
     crds: informers.for({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }),
   };
 }
 
 /** The caches of the kinds a ClowdApp or ClowdEnvironment pass writes, and so may prune (§12.3), by kind. */
 export function ownedKinds(caches: Caches): Record<string, Informer<KubernetesObject>> {
-  const { deployments, services, serviceAccounts, secrets, configMaps, roleBindings, cronJobs, claims } = caches;
-  const byKind = { Deployment: deployments, Service: services, ServiceAccount: serviceAccounts, Secret: secrets, ConfigMap: configMaps, RoleBinding: roleBindings, CronJob: cronJobs, PersistentVolumeClaim: claims };
+  const { deployments, services, serviceAccounts, secrets, configMaps, roleBindings, cronJobs, claims, networkPolicies } = caches;
+  const byKind = {
+    Deployment: deployments, Service: services, ServiceAccount: serviceAccounts, Secret: secrets, ConfigMap: configMaps,
+    RoleBinding: roleBindings, CronJob: cronJobs, PersistentVolumeClaim: claims, NetworkPolicy: networkPolicies,
+  };
   return byKind as unknown as Record<string, Informer<KubernetesObject>>;
 }
 

@@ -2,16 +2,18 @@
 // makes itself are few: its target namespace (when it has to generate one) and a ServiceAccount
 // there, with copies of its pull secrets. Its status is what apps wait on: an app builds only once its env is reconciled at the
 // current generation and ready.
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
-import { randomInt } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Reconcile } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { ENV_FINALIZER, GROUP, VERSION, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
-import { liveCopy, lookup, terminating, type Caches } from './caches.ts';
-import type { ObjectWriter } from './object-writer.ts';
+import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
+import { objectKey, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
+import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
 import { pullSecretCopies } from './providers/pullsecrets/default.ts';
+import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
+import type { Settings } from './settings.ts';
 import { countDeployments, deploymentReady, reconcileConditions } from './status.ts';
 import { publicEnabled, webPorts } from './web-settings.ts';
 
@@ -19,9 +21,10 @@ export interface EnvReconcilerOptions {
   kubeConfig: KubeConfig;
   caches: Caches;
   writer: ObjectWriter;
+  settings: Settings;
 }
 
-export function envReconciler({ kubeConfig, caches, writer }: EnvReconcilerOptions): Reconcile {
+export function envReconciler({ kubeConfig, caches, writer, settings }: EnvReconcilerOptions): Reconcile {
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
@@ -55,7 +58,7 @@ export function envReconciler({ kubeConfig, caches, writer }: EnvReconcilerOptio
     if (!targetNamespace) {
       const wanted = env.spec.targetNamespace;
       if (wanted && !caches.namespaces.get(wanted)) return fail(env, `namespaces "${wanted}" not found`);
-      await writeStatus(env, { ...env.status, targetNamespace: wanted || `clowdenv-${name}-${randomSuffix(6)}` });
+      await writeStatus(env, { ...env.status, targetNamespace: wanted || `clowdenv-${name}-${randomString(6, LOWER_ALPHANUMERIC)}` });
       return; // the status write is an update event that brings us back
     }
     if (!env.spec.targetNamespace && !caches.namespaces.get(targetNamespace)) {
@@ -78,9 +81,27 @@ export function envReconciler({ kubeConfig, caches, writer }: EnvReconcilerOptio
       metadata: { name: `${name}-env`, namespace: targetNamespace, labels: envLabels(env), ownerReferences: ownedBy(env) },
       imagePullSecrets: copies.map((c) => ({ name: c.metadata!.name! })),
     };
-    for (const object of [...copies, account]) await writer.write(object, liveCopy(caches, object));
+    const written: KubernetesObject[] = [...copies, account];
+    if (env.spec.providers.objectStore.mode === 'minio') {
+      // The keys are generated once; a Secret not cached yet is created now and read back later.
+      if (!caches.secrets.get(`${targetNamespace}/${name}-minio`)) {
+        await core.createNamespacedSecret({ namespace: targetNamespace, body: minioSecret(env, targetNamespace) });
+      }
+      written.push(...minioObjects(env, targetNamespace, settings, settings.operatorNamespace));
+    }
+    for (const object of written) await writer.write(object, liveCopy(caches, object));
 
-    // ### 7-9: Status: the apps of this env, the Deployments it owns, and the conditions.
+    // ### 8: Prune what we own in <tns> but did not write: a pull secret taken off the list.
+    // Env-owned objects in app namespaces (pull-secret copies, iqe-<env>) belong to app passes.
+    const keys = new Set(written.map(objectKey));
+    for (const informer of Object.values(ownedKinds(caches))) {
+      for (const object of informer.list(targetNamespace)) {
+        const ours = controllerUid(object) === env.metadata!.uid && object.metadata?.labels?.app === name;
+        if (ours && !keys.has(objectKey(object))) await writer.delete(object);
+      }
+    }
+
+    // ### 7, 9: Status: the apps of this env, the Deployments it owns, and the conditions.
     const owned = caches.deployments.list().filter((d) => controllerUid(d) === env.metadata!.uid);
     const counts = countDeployments(owned);
     const ready = counts.managedDeployments === counts.readyDeployments;
@@ -149,11 +170,6 @@ function prometheusAddress(env: ClowdEnvironment, targetNamespace: string): stri
   const metrics = env.spec.providers.metrics;
   if (metrics?.mode === 'app-interface') return metrics.prometheus?.appInterfaceInternalURL ?? '';
   return `http://prometheus-operated.${targetNamespace}.svc.cluster.local:9090`;
-}
-
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
-function randomSuffix(length: number): string {
-  return Array.from({ length }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
 }
 
 function ignoreNotFound(error: { code?: number }): void {

@@ -70,7 +70,10 @@ export function covers(live: unknown, desired: unknown, path: string[] = []): bo
   }
   if (typeof desired === 'object') {
     if (typeof live !== 'object') return false;
-    return Object.entries(desired).every(([k, d]) => covers((live as Record<string, unknown>)[k], d, [...path, k]));
+    const fields = live as Record<string, unknown>;
+    // client-node's models spell NetworkPolicy's `from` as `_from` (a reserved word in its
+    // generator). Objects it deserializes (a LIST) carry `_from`, raw watch events carry `from`.
+    return Object.entries(desired).every(([k, d]) => covers(k === '_from' ? (fields._from ?? fields.from) : fields[k], d, [...path, k]));
   }
   if (live === desired) return true;
   // The server stores quantities canonically ("1024Mi" comes back as "1Gi"): compare their values.

@@ -13,6 +13,7 @@ import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import type { ClowdApp } from './api.ts';
 import { appReconciler } from './app-reconcile.ts';
+import { cjiReconciler } from './cji-reconcile.ts';
 import { clowderCaches } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { envReconciler } from './env-reconcile.ts';
@@ -42,16 +43,13 @@ export function clowderOperator(options: ClowderOptions) {
   const writer = new ObjectWriter(kubeConfig);
   const metrics = new Metrics();
   const tracking = new Map<string, Tracked[]>();
+  const settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings };
   // The contract's retry schedule (§2.4): 0.5 s, doubling, at most 60 s per object.
   const queue = { baseDelayMs: 500, maxDelayMs: 60_000 };
   const common = { workers: options.workers ?? 4, resyncMs: options.resyncMs ?? 10 * 60_000, queue, metrics, log };
 
   /** The key of the ClowdApp (or ClowdEnvironment) that controls an object, if any. */
-  const ownerKey = (kind: string) => (object: KubernetesObject) => {
-    const owner = object.metadata?.ownerReferences?.find((o) => o.controller && o.kind === kind);
-    if (!owner) return [];
-    return [kind === 'ClowdApp' ? `${object.metadata!.namespace}/${owner.name}` : owner.name];
-  };
+  const ownerKey = (kind: string) => (object: KubernetesObject) => ownerKeyIn(object, kind);
   const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec.envName === env).map(keyOf);
   const dependsOn = (app: ClowdApp, name: string) => [...(app.spec.dependencies ?? []), ...(app.spec.optionalDependencies ?? [])].includes(name);
 
@@ -68,7 +66,7 @@ export function clowderOperator(options: ClowderOptions) {
       // A target namespace named in the spec may appear (or start terminating) after the env.
       { informer: caches.namespaces, keysFor: (ns) => caches.envs.list().filter((e) => e.status?.targetNamespace === ns.metadata?.name || e.spec.targetNamespace === ns.metadata?.name).map(keyOf) },
     ],
-    reconcile: envReconciler({ kubeConfig, caches, writer }),
+    reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
     ...common,
   });
 
@@ -96,19 +94,38 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.secrets, keysFor: (s) => [...ownerKey('ClowdApp')(s), ...trackingApps(s)] },
       { informer: caches.configMaps, keysFor: (cm) => [...ownerKey('ClowdApp')(cm), ...trackingApps(cm)] },
     ],
-    reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings: { ...DEFAULT_SETTINGS, ...options.settings } }),
+    reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings }),
+    ...common,
+  });
+
+  const cjiController = new Controller({
+    name: 'clowdjobinvocation',
+    primary: caches.cjis,
+    watches: [
+      // Its Jobs finishing completes it; its app becoming ready lets it start.
+      { informer: caches.jobs, keysFor: (job) => ownerKeyIn(job, 'ClowdJobInvocation') },
+      { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec.appName === app.metadata?.name).map(keyOf) },
+    ],
+    reconcile: cjiReconciler({ kubeConfig, caches, writer }),
     ...common,
   });
 
   const manager = new Manager({
     kubeConfig,
     informers,
-    controllers: [envController, appController],
+    controllers: [envController, appController, cjiController],
     metrics,
     leaderElection: options.leaderElection,
     health: options.health,
     onLostLeadership: options.onLostLeadership,
     log,
   });
-  return { manager, controllers: { env: envController, app: appController }, caches, writer, metrics };
+  return { manager, controllers: { env: envController, app: appController, cji: cjiController }, caches, writer, metrics };
+}
+
+/** The queue key of the object's controlling owner of that kind: `<ns>/<name>`, or `<name>` for an env. */
+function ownerKeyIn(object: KubernetesObject, kind: string): string[] {
+  const owner = object.metadata?.ownerReferences?.find((o) => o.controller && o.kind === kind);
+  if (!owner) return [];
+  return [kind === 'ClowdEnvironment' ? owner.name : `${object.metadata!.namespace}/${owner.name}`];
 }

@@ -2,11 +2,11 @@
 // (§8.2, §8.3), CronJobs (§9), the local database and redis (§14.1, §14.2) and the config-only
 // modes (§6.6, §15.2). One environment switches all of them on; a second one covers the modes
 // that exclude the first's (elasticache, Kafka operator without Strimzi).
-import { AppsV1Api, BatchV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import type { ClowdApp, ClowdAppSpec, DeploymentSpec } from './api.ts';
+import type { ClowdApp, ClowdAppSpec, ClowdJobInvocation, DeploymentSpec } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
 import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
@@ -50,7 +50,11 @@ beforeAll(async () => {
     objectStore: { mode: 'app-interface' },
     pullSecrets: [{ name: 'registry', namespace: ns.name }],
   }));
-  await clowd.createEnv(environment(other, { inMemoryDb: { mode: 'elasticache' } }));
+  await clowd.createEnv(environment(
+    other,
+    { inMemoryDb: { mode: 'elasticache' }, serviceMesh: { mode: 'enabled' }, deployment: { omitPullPolicy: true } },
+    { serviceConfig: { type: 'NodePort' } },
+  ));
   await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
   operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
   await operator.manager.start();
@@ -157,6 +161,17 @@ describe('§6.6 and §15.2: config-only modes', () => {
     expect(config.inMemoryDb).toEqual({ hostname: 'cache.example.com', port: 6380, sslMode: true, password: 'tok' });
   });
 
+  it('§7 a changed env-half Secret (the feature-flag token) rolls the app and updates its config', async () => {
+    const before = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: ns.name });
+    await core.patchNamespacedSecret({ name: 'unleash', namespace: ns.name, body: [{ op: 'replace', path: '/data/CLIENT_ACCESS_TOKEN', value: b64('rotated') }] });
+    await waitFor('the rollout', async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: ns.name });
+      return d.metadata!.generation === before.metadata!.generation! + 1 ? d : undefined;
+    });
+    const stored = await core.readNamespacedSecret({ name: 'cfg', namespace: ns.name });
+    expect(JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()).featureFlags.clientAccessToken).toBe('rotated');
+  });
+
   it('kafka operator without Strimzi says what is missing', async () => {
     expect(await failure('strimzi', strimzi, { kafkaTopics: [{ topicName: 't' }] })).toBe(
       'runapp: kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ',
@@ -212,5 +227,66 @@ describe('§9 jobs', () => {
     expect(pod.metadata!.annotations!.configHash).toMatch(/^[0-9a-f]{64}$/);
     const all = (await batch.listNamespacedCronJob({ namespace: ns.name })).items.map((c) => c.metadata!.name);
     expect(all.filter((n) => n!.startsWith('jobs-'))).toEqual(['jobs-nightly']);
+  });
+});
+
+describe('§9.3 ClowdJobInvocation', () => {
+  const custom = () => kc.makeApiClient(CustomObjectsApi);
+  const cji = (name: string, spec: object) =>
+    custom().createNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: ns.name, body: { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdJobInvocation', metadata: { name }, spec } });
+  const read = (name: string) =>
+    custom().getNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: ns.name, name }) as Promise<ClowdJobInvocation>;
+
+  it('starts one Job per listed job, owned by the invocation, and records it in jobMap', async () => {
+    await cji('run-once', { appName: 'jobs', jobs: ['once'] });
+    const invoked = await waitFor('the jobMap', async () => {
+      const c = await read('run-once');
+      return c.status?.jobMap?.once ? c : undefined;
+    });
+    expect(['Invoked', 'Complete']).toContain(invoked.status!.jobMap.once);
+    const [job] = (await batch.listNamespacedJob({ namespace: ns.name, labelSelector: 'clowdjob=run-once' })).items;
+    expect(job.metadata!.name).toMatch(/^jobs-once-[a-z0-9]{7}$/);
+    expect(job.metadata!.labels).toMatchObject({ clowdjob: 'run-once', job: 'jobs-once' });
+    expect(job.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ClowdJobInvocation', name: 'run-once', controller: true });
+    expect(job.spec!.template.spec!.containers[0].env!.at(-1)!.name).toBe('ACG_CONFIG');
+  });
+
+  it.each([
+    ['a disabled invocation completes at once with an empty jobMap', 'cji-off', { appName: 'jobs', jobs: ['once'], disabled: true }, { completed: true, jobMap: {} }, ''],
+    ['an unknown job fails', 'cji-nojob', { appName: 'jobs', jobs: ['nope'] }, { completed: false, jobMap: {} }, 'No such job nope: '],
+    ['a disabled job fails', 'cji-disabled-job', { appName: 'jobs', jobs: ['off'] }, { completed: false, jobMap: {} }, 'Job [off] is disabled: '],
+  ])('%s', async (_name, name, spec, expected, failure) => {
+    await cji(name, spec);
+    const c = await waitFor(`${name} status`, async () => {
+      const x = await read(name);
+      return x.status?.conditions?.length ? x : undefined;
+    });
+    expect({ completed: c.status!.completed, jobMap: c.status!.jobMap }).toEqual(expected);
+    const failed = c.status!.conditions!.find((x) => x.type === 'ReconciliationFailed')!;
+    expect(failed.message).toBe(failure);
+  });
+});
+
+describe('env settings that change every Deployment and Service', () => {
+  it('§4.7 service mesh annotations, §4.8 omitPullPolicy, §5.2 NodePort and back', async () => {
+    await deploy('mesh', other, [{ name: 'latest', web: true, podSpec: { image: 'repo/x:latest' } }, { name: 'pinned', podSpec: { image: 'repo/x:1' } }]);
+    const [latest, pinned] = await Promise.all(['mesh-latest', 'mesh-pinned'].map((name) => apps.readNamespacedDeployment({ name, namespace: ns.name })));
+    expect(latest.spec!.template.metadata!.annotations).toMatchObject({
+      'sidecar.istio.io/inject': 'true',
+      'traffic.sidecar.istio.io/excludeOutboundPorts': '443,9093,5432,10000',
+    });
+    expect([latest, pinned].map((d) => d.spec!.template.spec!.containers[0].imagePullPolicy)).toEqual(['Always', 'IfNotPresent']);
+    const service = () => core.readNamespacedService({ name: 'mesh-latest', namespace: ns.name });
+    const nodePorts = (await service()).spec!.ports!.map((p) => p.nodePort);
+    expect((await service()).spec!.type).toBe('NodePort');
+    expect(nodePorts.every((p) => p! > 0)).toBe(true);
+
+    // Switching back: the ports lose their nodePorts, which a ClusterIP Service may not have.
+    await clowd.patchEnv(other, [{ op: 'replace', path: '/spec/serviceConfig/type', value: 'ClusterIP' }]);
+    const clusterIp = await waitFor('a ClusterIP Service', async () => {
+      const s = await service();
+      return s.spec!.type === 'ClusterIP' ? s : undefined;
+    });
+    expect(clusterIp.spec!.ports!.map((p) => p.nodePort)).toEqual([undefined, undefined]);
   });
 });

@@ -4,6 +4,8 @@
 // included) can pull without registry credentials.
 
 export interface Settings {
+  /** Where the operator runs: MinIO's NetworkPolicy lets this namespace in (§14.3). */
+  operatorNamespace: string;
   images: {
     /** PostgreSQL by major version; images must follow the sclorg conventions (POSTGRESQL_* env, /var/lib/pgsql/data). */
     postgres: Record<number, string>;
@@ -13,6 +15,8 @@ export interface Settings {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
+  // In a pod the Downward API tells us (POD_NAMESPACE); out of the cluster, Clowder's usual home.
+  operatorNamespace: process.env.POD_NAMESPACE || 'clowder-system',
   images: {
     // Clowder's own defaults; quay.io/cloudservices is public.
     postgres: {

@@ -26,6 +26,7 @@ import * as metricsAppInterface from './metrics/app-interface.ts';
 import * as metricsNone from './metrics/none.ts';
 import * as metricsOperator from './metrics/operator.ts';
 import * as objectstoreAppInterface from './objectstore/app-interface.ts';
+import * as objectstoreMinio from './objectstore/minio.ts';
 import * as objectstoreNone from './objectstore/none.ts';
 import { ProviderError, type AppBuild, type Provide } from './provider.ts';
 import * as pullsecrets from './pullsecrets/default.ts';
@@ -103,10 +104,10 @@ export const PROVIDERS: readonly Entry[] = [
   },
   {
     name: 'objectstore',
-    why: 'a backing service: config only in the modes this kit implements',
+    why: 'a backing service; minio creates the app\'s buckets on the env\'s server',
     mode: (p) => p.objectStore.mode,
     kind: 'object store',
-    modes: { none: objectstoreNone.provide, 'app-interface': objectstoreAppInterface.provide },
+    modes: { none: objectstoreNone.provide, 'app-interface': objectstoreAppInterface.provide, minio: objectstoreMinio.provide },
   },
   {
     name: 'kafka',

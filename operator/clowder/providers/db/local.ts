@@ -9,9 +9,9 @@
 // - Service `<app>-db`
 // - PersistentVolumeClaim `<app>-db` (only with `providers.db.pvc: true`)
 import type { V1Deployment, V1PersistentVolumeClaim, V1Probe, V1Secret, V1Service } from '@kubernetes/client-node';
-import { randomInt } from 'node:crypto';
 import type { DatabaseConfig } from '../../client/app-config.ts';
 import { appLabels, ownedBy } from '../../ownership.ts';
+import { ALPHANUMERIC, randomString } from '../../random.ts';
 import { ProviderError, type AppBuild } from '../provider.ts';
 
 const PORT = 5432;
@@ -61,7 +61,7 @@ function shared(build: AppBuild, other: string): void {
 function credentials(build: AppBuild, name: string, dbName: string): V1Secret {
   const namespace = build.app.metadata!.namespace!;
   const hostname = `${name}.${namespace}.svc`;
-  const [username, password, pgPass] = [random(16), random(16), random(16)];
+  const [username, password, pgPass] = [randomString(16, ALPHANUMERIC), randomString(16, ALPHANUMERIC), randomString(16, ALPHANUMERIC)];
   const values: Record<string, string> = {
     hostname, 'db.host': hostname, port: String(PORT), 'db.port': String(PORT),
     username, 'db.user': username, password, 'db.password': password, pgPass, name: dbName, 'db.name': dbName,
@@ -86,11 +86,6 @@ function fromSecret(secret: V1Secret): DatabaseConfig {
     sslMode: 'disable',
     username: read('username'),
   };
-}
-
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function random(length: number): string {
-  return Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
 }
 
 function deployment(build: AppBuild, name: string, labels: Record<string, string>, image: string, db: DatabaseConfig, pvc: boolean, size: string): V1Deployment {

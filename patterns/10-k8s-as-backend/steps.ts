@@ -1,4 +1,4 @@
-// Lesson 8, Kubernetes as the backend: business entities (todos) stored as custom resources. The
+// Lesson 10, Kubernetes as the backend: business entities (todos) stored as custom resources. The
 // API server persists them in etcd, enforces the business rules (CEL in the CRD, an admission
 // policy) and broadcasts every change to whoever watches. Two small apps use it: a REST front and
 // a notifier. The last steps measure what the approach costs. Every step below is what lesson.md
@@ -13,7 +13,7 @@ import { todoNotifier } from './app/notifier.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, refusal, VERSION, type Todo } from './app/todo.ts';
 
 const ns = 'k8s-as-backend';
-const dir = 'patterns/08-k8s-as-backend';
+const dir = 'patterns/10-k8s-as-backend';
 const manifests = `${dir}/manifests`;
 const FRONT_PORT = 3080;
 const curl = `curl -s -H 'content-type: application/json' localhost:${FRONT_PORT}/todos`;
@@ -69,7 +69,7 @@ const startNotifier = (ctx: LessonContext) => ctx.keepRunning('notifier', async 
 
 const lesson: Lesson = {
   id: ns,
-  number: 8,
+  number: 10,
   title: 'Kubernetes as the Backend',
   goal: 'Store business entities as custom resources with their rules enforced by the API server, react to every change by watching, and judge when a real database is the better choice.',
   dir,

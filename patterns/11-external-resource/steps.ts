@@ -1,4 +1,4 @@
-// Lesson 9, external resource: an operator whose world is partly outside Kubernetes. A
+// Lesson 11, external resource: an operator whose world is partly outside Kubernetes. A
 // PostgresDatabase object asks for a database and a login on a real PostgreSQL server; the
 // operator makes the server match, repairs it when someone changes it by hand, cleans up when the
 // object goes, and copes with the server being down. Every step below is what lesson.md shows
@@ -14,7 +14,7 @@ import { GROUP, PLURAL, VERSION, type PostgresDatabase } from './postgres-databa
 import { preparePostgresDatabaseOperator } from './run-operator.ts';
 
 const ns = 'external-resource';
-const dir = 'patterns/09-external-resource';
+const dir = 'patterns/11-external-resource';
 const manifests = `${dir}/manifests`;
 /** The operator's /readyz when the attendee started it with the step's command. */
 const OPERATOR_PORT = 8090;
@@ -81,7 +81,7 @@ async function loginWithSecret(ctx: LessonContext): Promise<void> {
 
 const lesson: Lesson = {
   id: ns,
-  number: 9,
+  number: 11,
   title: 'External Resource',
   goal: 'Manage a database on a PostgreSQL server outside the cluster with an operator: create, repair drift, clean up with a finalizer, and survive the server being down.',
   dir,

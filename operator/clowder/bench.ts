@@ -1,0 +1,93 @@
+// npm run bench -- clowdapp [--apps N] [--idle S]
+// How the Clowder operator copes with N ClowdApps: starts a fresh local control plane in a
+// temporary directory, creates one environment and N apps (two deployments each, one public),
+// runs the operator in this process, and measures
+// - seconds from creating the apps to every app reporting ReconciliationSuccessful and ready;
+// - API requests the operator made until then, by verb;
+// - writes during an idle period after convergence, which includes resyncs (the goal is 0: a
+//   settled operator has nothing to write);
+// - the process's peak RSS.
+import { CoreV1Api, KubeConfig, type RequestContext } from '@kubernetes/client-node';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { resolveBinaries } from '../../scripts/cluster/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../scripts/cluster/local.ts';
+import { round } from '../../scripts/bench/stats.ts';
+import { clowdApp, clowdClient, condition, environment } from './fixtures.ts';
+import { installCrds } from './install-crds.ts';
+import { clowderOperator } from './operator.ts';
+
+/** A KubeConfig that counts the operator's requests by HTTP verb. */
+class VerbCounter extends KubeConfig {
+  readonly verbs: Record<string, number> = {};
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    const verb = context.getHttpMethod().toString();
+    this.verbs[verb] = (this.verbs[verb] ?? 0) + 1;
+    return super.applySecurityAuthentication(context);
+  }
+  writes(): number {
+    return Object.entries(this.verbs).filter(([verb]) => verb !== 'GET').reduce((sum, [, n]) => sum + n, 0);
+  }
+}
+
+export async function run(args: string[]): Promise<object> {
+  const { values } = parseArgs({ args, options: { apps: { type: 'string', default: '50' }, idle: { type: 'string', default: '15' } } });
+  const count = Number(values.apps);
+  const idleSeconds = Number(values.idle);
+  await resolveBinaries(); // a build, if one is needed, is not part of the measurement
+
+  const cluster = localCluster(await mkdtemp(join(tmpdir(), 'k8s-patterns-bench-')));
+  try {
+    await up(cluster, { log: () => {} });
+    const admin = kubeConfigFor(cluster);
+    const clowd = clowdClient(admin);
+    await installCrds(admin);
+    const namespace = 'bench';
+    await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await clowd.createEnv(environment('bench'));
+
+    const counted = new VerbCounter();
+    counted.loadFromString(admin.exportConfig());
+    // Resync every few seconds, so the idle period below includes full passes over every app.
+    const operator = clowderOperator({ kubeConfig: counted, resyncMs: 5000, log: () => {} });
+    await operator.manager.start();
+    await operator.manager.leading;
+    try {
+      const start = performance.now();
+      for (let i = 0; i < count; i++) {
+        await clowd.createApp(clowdApp(`app-${i}`, namespace, 'bench', [{ name: 'api', web: true }, { name: 'worker' }]));
+      }
+      // Read progress from the operator's own cache: polling the API would distort the counts.
+      const settled = () =>
+        operator.caches.apps.list(namespace).filter((a) =>
+          a.status?.ready && condition(a, 'ReconciliationSuccessful')?.status === 'True' && a.status.generation === a.metadata?.generation).length;
+      let last = -1;
+      while (settled() < count) {
+        if (settled() !== last) console.error(`${(last = settled())}/${count} apps reconciled and ready`);
+        await sleep(100);
+      }
+      const convergedSeconds = (performance.now() - start) / 1000;
+      const requests = { ...counted.verbs };
+      console.error(`all ${count} apps ready after ${round(convergedSeconds)} s; idling ${idleSeconds} s`);
+
+      const writesBefore = counted.writes();
+      await sleep(idleSeconds * 1000);
+      return {
+        apps: count,
+        seconds_to_all_reconciled: round(convergedSeconds),
+        requests_by_verb: requests,
+        idle_seconds: idleSeconds,
+        idle_writes: counted.writes() - writesBefore,
+        goal_idle_writes: 0,
+        peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+      };
+    } finally {
+      await operator.manager.stop();
+    }
+  } finally {
+    await down(cluster, () => {});
+  }
+}
