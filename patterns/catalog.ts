@@ -11,6 +11,7 @@ import controller from './08-controller/steps.ts';
 import operator from './09-operator/steps.ts';
 import k8sAsBackend from './10-k8s-as-backend/steps.ts';
 import externalResource from './11-external-resource/steps.ts';
+import clowdapp from './12-clowdapp/steps.ts';
 
 export const lessons: Lesson[] = [
   declarativeDeployment,
@@ -24,6 +25,7 @@ export const lessons: Lesson[] = [
   operator,
   k8sAsBackend,
   externalResource,
+  clowdapp,
 ];
 
 export function findLesson(id: string): Lesson {

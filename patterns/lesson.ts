@@ -53,6 +53,11 @@ export interface Lesson {
   /** Folder of the lesson, relative to the repository root (commands use paths from there). */
   dir: string;
   steps: Step[];
+  /**
+   * Cleans up what deleting the lesson namespace cannot: cluster-scoped objects, and objects whose
+   * finalizers need the lesson's operator running to go away. Runs before the namespace is deleted.
+   */
+  reset?(ctx: LessonContext): Promise<void>;
 }
 
 /** A failed check: what is wrong, and what to look at. */

@@ -6,13 +6,18 @@ import { StepFailed, type Step } from './lesson.ts';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
-export function namespaceStep(namespace: string): Step {
+/**
+ * @param level the Pod Security level to enforce. Every lesson uses `restricted`, except where
+ *   the pods are written by someone else's rules: Clowder's pod templates carry no
+ *   securityContext, so the clowdapp lesson can only enforce `baseline`.
+ */
+export function namespaceStep(namespace: string, level: 'restricted' | 'baseline' = 'restricted'): Step {
   return {
     id: 'namespace',
     title: 'Create the lesson namespace',
     commands: [
       `kubectl create namespace ${namespace}`,
-      `kubectl label namespace ${namespace} ${ENFORCE}=restricted`,
+      `kubectl label namespace ${namespace} ${ENFORCE}=${level}`,
     ],
     needs: 'any',
     // Idempotent, unlike `kubectl create`: running a lesson twice must not fail here.
@@ -22,19 +27,19 @@ export function namespaceStep(namespace: string): Step {
       if (!exists) await core.createNamespace({ body: { metadata: { name: namespace } } });
       await core.patchNamespace({
         name: namespace,
-        body: { metadata: { labels: { [ENFORCE]: 'restricted' } } },
+        body: { metadata: { labels: { [ENFORCE]: level } } },
       }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
     },
     async verify(ctx) {
       const core = ctx.kc.makeApiClient(CoreV1Api);
       const ns = await core.readNamespace({ name: namespace }).catch(() => undefined);
       if (!ns) throw new StepFailed(`namespace ${namespace} does not exist`, 'kubectl get namespaces');
-      if (ns.metadata?.labels?.[ENFORCE] !== 'restricted') {
-        throw new StepFailed(`namespace ${namespace} does not enforce the restricted Pod Security Standard`, `kubectl get namespace ${namespace} --show-labels`);
+      if (ns.metadata?.labels?.[ENFORCE] !== level) {
+        throw new StepFailed(`namespace ${namespace} does not enforce the ${level} Pod Security Standard`, `kubectl get namespace ${namespace} --show-labels`);
       }
     },
     expected: `namespace/${namespace} created, then labeled`,
     hint: 'The label key is pod-security.kubernetes.io/enforce.',
-    solution: `kubectl create namespace ${namespace} && kubectl label namespace ${namespace} ${ENFORCE}=restricted`,
+    solution: `kubectl create namespace ${namespace} && kubectl label namespace ${namespace} ${ENFORCE}=${level}`,
   };
 }

@@ -118,8 +118,9 @@ export async function verifyLesson(lesson: Lesson, ctx: LessonContext, log: (lin
   return result;
 }
 
-/** Removes everything the lesson created: all of it lives in the lesson's namespace. */
+/** Removes everything the lesson created: its namespace, and what the lesson's own reset() names. */
 export async function resetLesson(lesson: Lesson, ctx: LessonContext): Promise<void> {
+  await lesson.reset?.(ctx);
   const core = ctx.kc.makeApiClient(CoreV1Api);
   const gone = async () => core.readNamespace({ name: ctx.namespace }).then(() => undefined, () => true);
   if (await gone()) return;
