@@ -28,6 +28,32 @@ async function rejection(ctx: LessonContext): Promise<string> {
     .then(() => 'accepted', (e: { body?: string }) => String(JSON.parse(e.body ?? '{}').message));
 }
 
+/** What `npm run operator -- config-watcher` does, in this process. */
+const startOperator = (ctx: LessonContext) => ctx.keepRunning('config-watcher', async () => {
+  await installCrd(ctx.kc);
+  const { manager } = configWatcherOperator({ kubeConfig: ctx.kc, namespace: ns, health: { port: 0 }, log: () => {} });
+  await manager.start();
+  return () => manager.stop();
+});
+
+/**
+ * A ConfigWatcher left behind (a run that stopped half-way) holds a finalizer that only the
+ * operator removes: deleting the namespace alone would wait forever. So delete them with the
+ * operator running first.
+ */
+async function deleteWatchers(ctx: LessonContext): Promise<void> {
+  const list = () => watchers(ctx).listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+    .then((l) => (l as { items: ConfigWatcher[] }).items, () => []);
+  const left = await list();
+  if (left.length === 0) return;
+  await startOperator(ctx);
+  for (const w of left) {
+    await watchers(ctx).deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, name: w.metadata!.name! }).catch(() => {});
+  }
+  await waitFor(async () => ((await list()).length ? undefined : true), () => new Error('ConfigWatchers of the operator lesson were not deleted'));
+  await ctx.stopRunning('config-watcher');
+}
+
 const lesson: Lesson = {
   id: ns,
   number: 9,
@@ -97,14 +123,7 @@ const lesson: Lesson = {
         `kubectl get cw -n ${ns}`,
       ],
       needs: 'any',
-      async run(ctx) {
-        await ctx.keepRunning('config-watcher', async () => {
-          await installCrd(ctx.kc);
-          const { manager } = configWatcherOperator({ kubeConfig: ctx.kc, namespace: ns, health: { port: 0 }, log: () => {} });
-          await manager.start();
-          return () => manager.stop();
-        });
-      },
+      run: startOperator,
       async verify(ctx) {
         let seen = 'no status yet';
         await waitFor(async () => {
@@ -180,6 +199,7 @@ const lesson: Lesson = {
       solution: 'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
     },
   ],
+  reset: deleteWatchers,
 };
 
 export default lesson;
