@@ -45,7 +45,16 @@ export interface ClowdEnvironmentSpec {
   providers: {
     web?: WebProvider;
     metrics?: { port: number; path?: string; mode: string; prometheus?: { deploy?: boolean; appInterfaceInternalURL?: string } };
-    kafka: { mode: string; managedSecretRef?: { name: string; namespace: string }; managedPrefix?: string };
+    kafka: {
+      mode: string;
+      managedSecretRef?: { name: string; namespace: string };
+      managedPrefix?: string;
+      cluster?: { name?: string; namespace?: string; replicas?: number; storageSize?: string; deleteClaim?: boolean; version?: string; config?: Record<string, string>; resources?: object };
+      enableLegacyStrimzi?: boolean;
+      pvc?: boolean;
+      clusterName?: string;
+      namespace?: string;
+    };
     db?: { mode: string; pvc?: boolean };
     logging: { mode: string };
     objectStore: { mode: string; pvc?: boolean; images?: { minio?: string } };

@@ -1,7 +1,8 @@
 // The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the contract's,
 // in its order. Each pass builds every object and the whole config in memory first, and writes
-// only when the build succeeded: a failing pass leaves the cluster as it was, and a passing pass
-// that finds everything in place writes nothing (§0).
+// only when the build succeeded: a failing pass leaves the cluster as it was (generated
+// credentials excepted, see createSecretOnce), and a passing pass that finds everything in place
+// writes nothing (§0).
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Reconcile } from '../runtime/controller.ts';
@@ -9,11 +10,11 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalize
 import { APP_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdAppStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
-import type { Settings } from './settings.ts';
-import { objectKey, type ObjectWriter } from './object-writer.ts';
+import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { appLabels, controllerUid } from './ownership.ts';
 import { runProviders } from './providers/order.ts';
 import { ProviderError, type AppBuild } from './providers/provider.ts';
+import type { Settings } from './settings.ts';
 import { countDeployments, reconcileConditions } from './status.ts';
 
 /** Kinds written last, in this order, so the config Secret exists before the Deployments mount it. */
@@ -83,6 +84,11 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       createSecretOnce: async (secret) => {
         await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
         writer.writes.apply++;
+      },
+      read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
+      writeNow: async (object) => {
+        const { apiVersion, kind, metadata } = object;
+        await writer.write(object, await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));
       },
     };
     try {

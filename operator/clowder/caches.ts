@@ -80,6 +80,7 @@ export function lookup(caches: Caches): Lookup {
     secrets: (namespace) => caches.secrets.list(namespace),
     configMap: (namespace, name) => caches.configMaps.get(`${namespace}/${name}`),
     serviceAccount: (namespace, name) => caches.serviceAccounts.get(`${namespace}/${name}`),
+    namespace: (name) => caches.namespaces.get(name),
     crdInstalled: (name) => caches.crds.get(name) !== undefined,
   };
 }

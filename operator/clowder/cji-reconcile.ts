@@ -30,7 +30,7 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
       return writeStatus(cji, jobMap);
     }
     // ### 2: Disabled: nothing to run, and so nothing left to wait for.
-    if (cji.spec.disabled) return writeStatus(cji, {}, undefined, true);
+    if (cji.spec.disabled) return writeStatus(cji, {});
 
     // ### 3-6: The app must exist, be reconciled and ready (unless told otherwise), and have the jobs.
     const app = caches.apps.get(`${namespace}/${cji.spec.appName}`);
@@ -70,9 +70,10 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
     throw new Error(message);
   }
 
-  async function writeStatus(cji: ClowdJobInvocation, jobMap: Record<string, JobState>, error?: string, disabled = false): Promise<void> {
+  async function writeStatus(cji: ClowdJobInvocation, jobMap: Record<string, JobState>, error?: string): Promise<void> {
     const states = Object.values(jobMap);
-    const completed = disabled || (states.length > 0 && states.every((s) => s === 'Complete'));
+    // A disabled invocation has nothing to wait for: it counts as complete, on every pass.
+    const completed = Boolean(cji.spec.disabled) || (states.length > 0 && states.every((s) => s === 'Complete'));
     let conditions = cji.status?.conditions;
     conditions = setCondition(conditions, completed
       ? { type: 'JobInvocationComplete', status: 'True', reason: 'JobsComplete', message: 'All ClowdJob invocations complete' }

@@ -1,15 +1,18 @@
 // The ClowdEnvironment reconciler (§2.1, §3). An environment mostly describes; the objects it
-// makes itself are few: its target namespace (when it has to generate one) and a ServiceAccount
-// there, with copies of its pull secrets. Its status is what apps wait on: an app builds only once its env is reconciled at the
-// current generation and ready.
+// makes itself are few: its target namespace (when it has to generate one), a ServiceAccount
+// there with copies of its pull secrets, and the shared servers of some modes (MinIO, Kafka).
+// Its status is what apps wait on: an app builds only once its env is reconciled at the current
+// generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import type { Reconcile } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
-import { ENV_FINALIZER, GROUP, VERSION, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
+import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
-import { objectKey, type ObjectWriter } from './object-writer.ts';
+import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
+import { KAFKA_CRD, kafkaCluster, kafkaEnvObjects, STRIMZI } from './providers/kafka/operator.ts';
+import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
 import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
 import { pullSecretCopies } from './providers/pullsecrets/default.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
@@ -67,8 +70,9 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     // ### 5: A namespace on its way out takes everything in it along: do not write into it.
     if (terminating(caches, targetNamespace)) return;
 
-    // ### 6: Env-level objects: copies of the pull secrets in <tns>, and the ServiceAccount that
-    // env-level pods run as, which lists those copies.
+    // ### 6: Env-level objects (§3.2): copies of the pull secrets in <tns>, the ServiceAccount that
+    // env-level pods run as (listing those copies), MinIO in objectStore mode minio, and the Kafka
+    // cluster in Kafka mode operator.
     let copies: V1Secret[];
     try {
       copies = pullSecretCopies({ env, lookup: lookup(caches), appTracked: [] }, targetNamespace);
@@ -82,6 +86,11 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       imagePullSecrets: copies.map((c) => ({ name: c.metadata!.name! })),
     };
     const written: KubernetesObject[] = [...copies, account];
+    // The target namespace and ours carry their name as a label, for NetworkPolicies (§8.4).
+    for (const ns of [targetNamespace, settings.operatorNamespace]) {
+      const found = caches.namespaces.get(ns);
+      if (found && !found.metadata?.labels?.[NAME_LABEL]) await writer.write(nameLabel(ns), undefined);
+    }
     if (env.spec.providers.objectStore.mode === 'minio') {
       // The keys are generated once; a Secret not cached yet is created now and read back later.
       if (!caches.secrets.get(`${targetNamespace}/${name}-minio`)) {
@@ -90,6 +99,26 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       written.push(...minioObjects(env, targetNamespace, settings, settings.operatorNamespace));
     }
     for (const object of written) await writer.write(object, liveCopy(caches, object));
+
+    // The Kafka cluster, in operator mode: Strimzi builds it; we wait until it reports listeners,
+    // since apps cannot be given brokers before that.
+    // Strimzi's objects count like Deployments: the Kafka cluster as a managed deployment, each
+    // KafkaTopic of the env as a managed topic; ready when Strimzi says so for the current spec.
+    const strimzi = { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 };
+    if (env.spec.providers.kafka.mode === 'operator') {
+      if (!caches.crds.get(KAFKA_CRD)) return fail(env, `kafka: mode operator needs the Strimzi operator: the CRD ${KAFKA_CRD} is not installed: `);
+      const appNamespaces = [...new Set(envApps(env).map((a) => a.metadata!.namespace!))];
+      for (const object of kafkaEnvObjects(env, targetNamespace, appNamespaces)) {
+        const { apiVersion, kind, metadata } = object;
+        await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)));
+        written.push(object); // so the prune below keeps it
+      }
+      const { name: cluster, namespace } = kafkaCluster(env, targetNamespace);
+      const kafka = (await readObject(objects, STRIMZI, 'Kafka', namespace, cluster)) as StrimziObject | undefined;
+      if (!kafka?.status?.listeners?.length) return fail(env, `kafka: cluster ${cluster} in ${namespace} reports no listeners yet: `);
+      const topics = (await objects.list(STRIMZI, 'KafkaTopic', namespace, undefined, undefined, undefined, undefined, `env=${name}`)).items as StrimziObject[];
+      Object.assign(strimzi, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
+    }
 
     // ### 8: Prune what we own in <tns> but did not write: a pull secret taken off the list.
     // Env-owned objects in app namespaces (pull-secret copies, iqe-<env>) belong to app passes.
@@ -103,15 +132,21 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
 
     // ### 7, 9: Status: the apps of this env, the Deployments it owns, and the conditions.
     const owned = caches.deployments.list().filter((d) => controllerUid(d) === env.metadata!.uid);
-    const counts = countDeployments(owned);
-    const ready = counts.managedDeployments === counts.readyDeployments;
+    const deployments = countDeployments(owned);
+    const counts = {
+      managedDeployments: deployments.managedDeployments + strimzi.managed,
+      readyDeployments: deployments.readyDeployments + strimzi.ready,
+      managedTopics: strimzi.managedTopics,
+      readyTopics: strimzi.readyTopics,
+    };
+    const ready = counts.managedDeployments === counts.readyDeployments && counts.managedTopics === counts.readyTopics;
     const broken = owned.filter((d) => !deploymentReady(d)).map((d) => `${d.metadata!.name}/${d.metadata!.namespace}`).sort();
     const apps = appsOf(env);
     await writeStatus(env, {
       targetNamespace,
       ready,
       generation: env.metadata?.generation,
-      deployments: { ...counts, managedTopics: 0, readyTopics: 0 },
+      deployments: counts,
       prometheus: { serverAddress: prometheusAddress(env, targetNamespace) },
       ...(apps.length ? { apps } : {}),
       conditions: reconcileConditions(env.status?.conditions, {
@@ -119,28 +154,33 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
         notReadyMessage: `Deployments are not yet ready: dependency failure: [${broken.length ? `broken deployments: [${broken.join(', ')}]` : ''}]`,
       }),
     });
+    // We cannot watch Strimzi's kinds (an informer for a kind the cluster may not have would never
+    // sync), so while Strimzi's objects are not all ready we look again in a few seconds.
+    const strimziPending = strimzi.managed !== strimzi.ready || strimzi.managedTopics !== strimzi.readyTopics;
+    return strimziPending ? { requeueAfterMs: 5000 } : undefined;
   };
 
-  /**
-   * status.apps (§3.3): every app of this env in any namespace, not being deleted, sorted by
-   * "<name>-<namespace>"; each with its deployments sorted by name, public ones with hostname and port.
-   */
-  function appsOf(env: ClowdEnvironment): NonNullable<ClowdEnvironmentStatus['apps']> {
-    const port = webPorts(env.spec.providers.web).port;
-    const bytes = (s: string) => Buffer.from(s);
+  /** The apps of this env in any namespace, not being deleted, sorted by "<name>-<namespace>" (§3.3). */
+  function envApps(env: ClowdEnvironment): ClowdApp[] {
+    const sortKey = (a: ClowdApp) => Buffer.from(`${a.metadata!.name}-${a.metadata!.namespace}`);
     return caches.apps
       .list()
       .filter((a) => a.spec.envName === env.metadata!.name && !a.metadata?.deletionTimestamp)
-      .sort((a, b) => Buffer.compare(bytes(`${a.metadata!.name}-${a.metadata!.namespace}`), bytes(`${b.metadata!.name}-${b.metadata!.namespace}`)))
-      .map((a) => ({
-        name: a.metadata!.name!,
-        deployments: [...(a.spec.deployments ?? [])]
-          .sort((x, y) => Buffer.compare(bytes(x.name), bytes(y.name)))
-          .map((d) => {
-            const name = `${a.metadata!.name}-${d.name}`;
-            return publicEnabled(d) ? { name, hostname: `${name}.${a.metadata!.namespace}.svc`, port } : { name };
-          }),
-      }));
+      .sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
+  }
+
+  /** status.apps: each app with its deployments sorted by name, public ones with hostname and port. */
+  function appsOf(env: ClowdEnvironment): NonNullable<ClowdEnvironmentStatus['apps']> {
+    const port = webPorts(env.spec.providers.web).port;
+    return envApps(env).map((a) => ({
+      name: a.metadata!.name!,
+      deployments: [...(a.spec.deployments ?? [])]
+        .sort((x, y) => Buffer.compare(Buffer.from(x.name), Buffer.from(y.name)))
+        .map((d) => {
+          const name = `${a.metadata!.name}-${d.name}`;
+          return publicEnabled(d) ? { name, hostname: `${name}.${a.metadata!.namespace}.svc`, port } : { name };
+        }),
+    }));
   }
 
   /** Records a failure, keeping what status already says, and throws so the queue retries with backoff. */
@@ -178,4 +218,15 @@ function ignoreNotFound(error: { code?: number }): void {
 
 function ignoreConflict(error: { code?: number }): void {
   if (error.code !== 409) throw error;
+}
+
+interface StrimziObject {
+  metadata?: { generation?: number };
+  status?: { listeners?: unknown[]; observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+/** Strimzi's readiness: a Ready=True condition about the current generation. */
+function strimziReady(object: StrimziObject): boolean {
+  const current = (object.status?.observedGeneration ?? 0) >= (object.metadata?.generation ?? 0);
+  return current && Boolean(object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }

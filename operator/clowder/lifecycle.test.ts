@@ -1,7 +1,7 @@
 // What happens to a ClowdApp and its ClowdEnvironment over time, on the real local control plane:
 // environment set-up and status (§3), status and conditions (§11), generation stability (§0),
 // repairs of hand edits, hashCache restarts (§7), disabling, pruning and deletion (§12).
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
@@ -130,6 +130,36 @@ describe('§0 generation stability', () => {
       done('clowdenvironment') >= before.env + envs.length && done('clowdapp') >= before.app + allApps.length ? true : undefined);
     expect(kc.writes.slice(writes)).toEqual([]);
     expect((await deployment('stable-api')).metadata!.generation).toBe(1);
+  });
+});
+
+describe('§4.5 replicas under an autoscaler', () => {
+  it('keeps a higher live value (the autoscaler\'s) but never goes below the minimum', async () => {
+    await clowd.createApp(clowdApp('scaled', ns.name, envName, [{ name: 'a', replicas: 2, autoScalerSimple: { replicas: { min: 2, max: 6 } } }]));
+    await settled('scaled');
+    const scale = (replicas: number) => apps.patchNamespacedDeployment({ name: 'scaled-a', namespace: ns.name, body: [{ op: 'replace', path: '/spec/replicas', value: replicas }] });
+    await scale(5);
+    // The scale-up is a generation change, which reconciles the app: it must leave 5 alone.
+    await waitFor('the edit in the cache', async () => (operator.caches.deployments.get(`${ns.name}/scaled-a`)?.spec?.replicas === 5 ? true : undefined));
+    const done = operator.metrics.total('clowdapp', 'success');
+    operator.controllers.app.queue.add(`${ns.name}/scaled`);
+    await waitFor('a reconcile after the edit', async () => (operator.metrics.total('clowdapp', 'success') > done ? true : undefined));
+    expect((await deployment('scaled-a')).spec!.replicas).toBe(5);
+    await scale(1);
+    await waitFor('the minimum restored', async () => ((await deployment('scaled-a')).spec!.replicas === 2 ? true : undefined));
+  });
+});
+
+describe('§10 ClowdAppRef', () => {
+  it('stands in for a remote app in the endpoints of the apps that depend on it', async () => {
+    await testKubeConfig().makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdapprefs', namespace: ns.name,
+      body: { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdAppRef', metadata: { name: 'billing' }, spec: { envName, deployments: [{ name: 'api', hostname: 'billing.example.com', web: true }] } },
+    });
+    await clowd.createApp(clowdApp('payer', ns.name, envName, [{ name: 'a' }], { dependencies: ['billing'] }));
+    await settled('payer');
+    const config = JSON.parse(Buffer.from(await configOf('payer'), 'base64').toString());
+    expect(config.endpoints).toEqual([{ apiPath: '/api/billing-api/', apiPaths: ['/api/billing-api/'], app: 'billing', h2cPort: 0, h2cTLSPort: 0, hostname: 'billing.example.com', name: 'api', port: 8000, tlsPort: 0 }]);
   });
 });
 

@@ -57,6 +57,16 @@ export class ObjectWriter {
   }
 }
 
+/** One GET of any kind; undefined when the object (or its kind) does not exist. */
+export async function readObject(client: KubernetesObjectApi, apiVersion: string, kind: string, namespace: string, name: string): Promise<KubernetesObject | undefined> {
+  try {
+    return await client.read({ apiVersion, kind, metadata: { name, namespace } });
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return undefined;
+    throw error;
+  }
+}
+
 /**
  * Whether live holds everything in desired. Lists must match item by item (order is part of the
  * contract); maps may hold more keys than we set. A value we set to an empty one (false, 0, "",

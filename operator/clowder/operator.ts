@@ -5,20 +5,20 @@
 // Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
 // trigger only queues keys; the reconcilers then read whatever is current.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { reuseConnections } from '../runtime/connection-reuse.ts';
 import { Controller } from '../runtime/controller.ts';
 import { keyOf } from '../runtime/informer.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
 import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
-import type { ClowdApp } from './api.ts';
+import type { ClowdApp, ClowdEnvironment } from './api.ts';
 import { appReconciler } from './app-reconcile.ts';
 import { cjiReconciler } from './cji-reconcile.ts';
-import { clowderCaches } from './caches.ts';
+import { clowderCaches, ownedKinds } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { envReconciler } from './env-reconcile.ts';
 import { ObjectWriter } from './object-writer.ts';
-import { RECYCLE_ANNOTATION } from './providers/confighash/default.ts';
 import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
 
 export interface ClowderOptions {
@@ -36,7 +36,9 @@ export interface ClowderOptions {
 }
 
 export function clowderOperator(options: ClowderOptions) {
-  const { kubeConfig } = options;
+  // One pool of kept-alive connections for every request: without it each request would pay for a
+  // new TCP connection and TLS handshake (see ../runtime/connection-reuse.ts).
+  const kubeConfig = reuseConnections(options.kubeConfig);
   const log = options.log ?? ((line: string) => console.error(`[clowder] ${line}`));
   const informers = new InformerFactory(kubeConfig, { log, baseBackoffMs: options.informerBackoffMs });
   const caches = clowderCaches(informers);
@@ -50,8 +52,13 @@ export function clowderOperator(options: ClowderOptions) {
 
   /** The key of the ClowdApp (or ClowdEnvironment) that controls an object, if any. */
   const ownerKey = (kind: string) => (object: KubernetesObject) => ownerKeyIn(object, kind);
+  /** Every kind we write: a deleted or hand-edited object brings its owner back to repair it. */
+  const owned = (kind: string) => Object.values(ownedKinds(caches)).map((informer) => ({ informer, keysFor: ownerKey(kind) }));
   const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec.envName === env).map(keyOf);
+  const envsWhere = (test: (env: ClowdEnvironment) => boolean) => caches.envs.list().filter(test).map(keyOf);
   const dependsOn = (app: ClowdApp, name: string) => [...(app.spec.dependencies ?? []), ...(app.spec.optionalDependencies ?? [])].includes(name);
+  const isPullSecretOf = (secret: KubernetesObject) => (env: ClowdEnvironment) =>
+    Boolean(env.spec.providers.pullSecrets?.some((p) => p.name === secret.metadata?.name && p.namespace === secret.metadata?.namespace));
 
   const envController = new Controller({
     name: 'clowdenvironment',
@@ -59,12 +66,14 @@ export function clowderOperator(options: ClowderOptions) {
     watches: [
       // status.apps lists the env's apps: any app change may change it.
       { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec.envName] },
-      { informer: caches.deployments, keysFor: ownerKey('ClowdEnvironment') },
-      { informer: caches.serviceAccounts, keysFor: ownerKey('ClowdEnvironment') },
+      // Owned objects (minio's Deployment becoming ready included).
+      ...owned('ClowdEnvironment'),
       // Pull-secret sources are copied into <tns>: a changed source is copied again.
-      { informer: caches.secrets, keysFor: (s) => [...ownerKey('ClowdEnvironment')(s), ...caches.envs.list().filter((e) => e.spec.providers.pullSecrets?.some((p) => p.name === s.metadata?.name && p.namespace === s.metadata?.namespace)).map(keyOf)] },
+      { informer: caches.secrets, keysFor: (secret) => envsWhere(isPullSecretOf(secret)) },
+      // Strimzi's CRDs appearing lets an env in Kafka operator mode go on.
+      { informer: caches.crds, keysFor: () => envsWhere((e) => e.spec.providers.kafka.mode === 'operator') },
       // A target namespace named in the spec may appear (or start terminating) after the env.
-      { informer: caches.namespaces, keysFor: (ns) => caches.envs.list().filter((e) => e.status?.targetNamespace === ns.metadata?.name || e.spec.targetNamespace === ns.metadata?.name).map(keyOf) },
+      { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec.targetNamespace].includes(ns.metadata?.name)) },
     ],
     reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
     ...common,
@@ -74,7 +83,7 @@ export function clowderOperator(options: ClowderOptions) {
   const trackingApps = (object: KubernetesObject) => {
     const { name, namespace } = object.metadata ?? {};
     const keys = [...tracking].filter(([, set]) => set.some((t) => t.kind === object.kind && t.name === name && t.namespace === namespace)).map(([k]) => k);
-    if (object.metadata?.annotations?.[RECYCLE_ANNOTATION] === 'true') keys.push(...caches.apps.list(namespace).map(keyOf));
+    if (object.metadata?.annotations?.[settings.recycleAnnotation] === 'true') keys.push(...caches.apps.list(namespace).map(keyOf));
     return keys;
   };
 
@@ -88,11 +97,10 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.apps, keysFor: (dep) => caches.apps.list().filter((a) => a.spec.envName === (dep as ClowdApp).spec.envName && dependsOn(a, dep.metadata!.name!)).map(keyOf) },
       { informer: caches.appRefs, keysFor: (ref) => caches.apps.list().filter((a) => dependsOn(a, ref.metadata!.name!)).map(keyOf) },
       // Owned objects: a deleted or edited one is put back; a Deployment's rollout updates status.
-      { informer: caches.deployments, keysFor: ownerKey('ClowdApp') },
-      { informer: caches.services, keysFor: ownerKey('ClowdApp') },
-      { informer: caches.serviceAccounts, keysFor: ownerKey('ClowdApp') },
-      { informer: caches.secrets, keysFor: (s) => [...ownerKey('ClowdApp')(s), ...trackingApps(s)] },
-      { informer: caches.configMaps, keysFor: (cm) => [...ownerKey('ClowdApp')(cm), ...trackingApps(cm)] },
+      ...owned('ClowdApp'),
+      // Secrets and ConfigMaps its hashCache tracks (§7.3).
+      { informer: caches.secrets, keysFor: trackingApps },
+      { informer: caches.configMaps, keysFor: trackingApps },
     ],
     reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings }),
     ...common,

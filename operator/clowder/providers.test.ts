@@ -2,7 +2,7 @@
 // (§8.2, §8.3), CronJobs (§9), the local database and redis (§14.1, §14.2) and the config-only
 // modes (§6.6, §15.2). One environment switches all of them on; a second one covers the modes
 // that exclude the first's (elasticache, Kafka operator without Strimzi).
-import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
@@ -23,6 +23,7 @@ const suffix = randomBytes(3).toString('hex');
 const full = `full-${suffix}`;
 const other = `other-${suffix}`;
 const strimzi = `strimzi-${suffix}`;
+const minio = `minio-${suffix}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let operator: ReturnType<typeof clowderOperator>;
 
@@ -56,6 +57,7 @@ beforeAll(async () => {
     { serviceConfig: { type: 'NodePort' } },
   ));
   await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+  await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }));
   operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
   await operator.manager.start();
   await operator.manager.leading;
@@ -63,9 +65,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [full, other, strimzi]) await clowd.deleteEnv(env);
+  for (const env of [full, other, strimzi, minio]) await clowd.deleteEnv(env);
   await waitFor('the envs and apps to be gone', async () =>
-    [full, other, strimzi].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
+    [full, other, strimzi, minio].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
   await operator?.manager.stop();
   await ns?.remove();
 });
@@ -122,6 +124,16 @@ describe('§14.1 db local', () => {
   });
 });
 
+describe('§10 shared databases', () => {
+  it('an app with sharedDbAppName gets the other app\'s database, and must list it as a dependency', async () => {
+    const { config } = await deploy('reader', full, [{ name: 'api' }], { database: { sharedDbAppName: 'shop' }, dependencies: ['shop'] });
+    const shop = await core.readNamespacedSecret({ name: 'shop', namespace: ns.name });
+    expect(config.database).toEqual(JSON.parse(Buffer.from(shop.data!['cdappconfig.json'], 'base64').toString()).database);
+    await expect(apps.readNamespacedDeployment({ name: 'reader-db', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    expect(await failure('lonely', full, { database: { sharedDbAppName: 'shop' } })).toBe("runapp: database: The requested app's db was not found in the dependencies: ");
+  });
+});
+
 describe('§14.2 inMemoryDb redis', () => {
   it('creates the redis Deployment, Service, ConfigMap and Secret, and the inMemoryDb config', async () => {
     const { config } = await deploy('cache', full, [{ name: 'api' }], { inMemoryDb: true });
@@ -172,11 +184,6 @@ describe('§6.6 and §15.2: config-only modes', () => {
     expect(JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()).featureFlags.clientAccessToken).toBe('rotated');
   });
 
-  it('kafka operator without Strimzi says what is missing', async () => {
-    expect(await failure('strimzi', strimzi, { kafkaTopics: [{ topicName: 't' }] })).toBe(
-      'runapp: kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ',
-    );
-  });
 });
 
 describe('§8 RBAC and pull secrets', () => {
@@ -288,5 +295,118 @@ describe('env settings that change every Deployment and Service', () => {
       return s.spec!.type === 'ClusterIP' ? s : undefined;
     });
     expect(clusterIp.spec!.ports!.map((p) => p.nodePort)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('§14.3 objectStore minio', () => {
+  it('runs one MinIO per env in <tns>, counted in the env status', async () => {
+    const env = await waitFor('the minio env to be ready', async () => {
+      const e = await clowd.readEnv(minio);
+      return e.status?.ready && e.status.deployments?.managedDeployments === 1 && e.status.generation === e.metadata?.generation ? e : undefined;
+    });
+    const tns = env.status!.targetNamespace!;
+    const stored = await core.readNamespacedSecret({ name: `${minio}-minio`, namespace: tns });
+    const read = (k: string) => Buffer.from(stored.data![k], 'base64').toString();
+    expect(stored.metadata!.labels).toBeUndefined();
+    expect([read('accessKey'), read('secretKey')].every((k) => /^[A-Za-z0-9]{12}$/.test(k))).toBe(true);
+    expect([read('hostname'), read('port')]).toEqual([`${minio}-minio.${tns}.svc`, '9000']);
+    const d = await apps.readNamespacedDeployment({ name: `${minio}-minio`, namespace: tns });
+    expect(d.metadata!.labels).toEqual({ app: minio, 'env-app': `${minio}-minio` });
+    const c = d.spec!.template.spec!.containers[0];
+    expect([c.image, c.args]).toEqual(['minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64', ['server', '/storage']]);
+    expect(c.env!.map((e) => `${e.name}<-${e.valueFrom!.secretKeyRef!.key}`)).toEqual(['MINIO_ACCESS_KEY<-accessKey', 'MINIO_SECRET_KEY<-secretKey', 'MINIO_ROOT_USER<-accessKey', 'MINIO_ROOT_PASSWORD<-secretKey']);
+    expect(d.spec!.template.spec!.serviceAccountName).toBe(`${minio}-env`);
+    const s = await core.readNamespacedService({ name: `${minio}-minio`, namespace: tns });
+    expect(s.spec!.ports!.map((p) => [p.name, p.port])).toEqual([['minio', 9000]]);
+    const { items: [policy] } = await kc.makeApiClient(NetworkingV1Api).listNamespacedNetworkPolicy({ namespace: tns });
+    expect(policy.metadata!.name).toBe('allow-from-clowder-system-namespace');
+  });
+
+  it('fails an app with buckets until MinIO answers (kwok runs no MinIO)', async () => {
+    expect(await failure('buckets', minio, { objectStore: ['photos'] })).toBe('runapp: objectstore: bucket "photos" -- failed to check if bucket exists');
+    await expect(core.readNamespacedSecret({ name: 'buckets', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+  });
+});
+
+describe('§15.3 Kafka operator mode', () => {
+  const extensions = () => kc.makeApiClient(ApiextensionsV1Api);
+  const strimziKinds = ['Kafka', 'KafkaTopic', 'KafkaUser'];
+  const objects = () => kc.makeApiClient(CustomObjectsApi);
+  const strimziObject = (plural: string, namespace: string, name: string) =>
+    objects().getNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name }) as Promise<{ spec: Record<string, unknown>; metadata: { labels: Record<string, string> } }>;
+  const setStatus = (plural: string, namespace: string, name: string, status: object) =>
+    objects().patchNamespacedCustomObjectStatus({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name, body: [{ op: 'add', path: '/status', value: status }] });
+  afterAll(async () => {
+    for (const kind of strimziKinds) await extensions().deleteCustomResourceDefinition({ name: `${kind.toLowerCase()}s.kafka.strimzi.io` }).catch(() => undefined);
+  });
+
+  it('without Strimzi the env says what is missing, and its apps wait for it', async () => {
+    const env = await waitFor('the env to fail', async () => {
+      const e = await clowd.readEnv(strimzi);
+      return condition(e, 'ReconciliationFailed')?.status === 'True' ? e : undefined;
+    });
+    expect(condition(env, 'ReconciliationFailed')!.message).toBe('kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ');
+    expect(await failure('streams', strimzi, { kafkaTopics: [{ topicName: 'orders', partitions: 6 }] })).toBe('clowd env not reconciled');
+  });
+
+  it('with Strimzi (played here by the test) it writes Kafka, KafkaTopic and KafkaUser and builds the brokers', async () => {
+    // Stand-ins for Strimzi's CRDs: the kinds and a status subresource, no schema.
+    for (const kind of strimziKinds) {
+      const plural = `${kind.toLowerCase()}s`;
+      await extensions().createCustomResourceDefinition({ body: {
+        metadata: { name: `${plural}.kafka.strimzi.io` },
+        spec: {
+          group: 'kafka.strimzi.io', scope: 'Namespaced', names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
+          versions: [{ name: 'v1beta2', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+        },
+      } });
+    }
+    const tns = (await clowd.readEnv(strimzi)).status!.targetNamespace!;
+    const kafka = await waitFor('the Kafka object', () => strimziObject('kafkas', tns, strimzi).catch(() => undefined));
+    expect(kafka.metadata.labels).toEqual({ env: strimzi });
+    expect(kafka.spec.kafka).toMatchObject({ replicas: 1, version: '3.8.0', listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }] });
+
+    // Strimzi's part: the cluster comes up, Ready, with a TLS listener and a CA.
+    const ready = { conditions: [{ type: 'Ready', status: 'True' }], observedGeneration: 1 };
+    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: `${strimzi}-cluster-ca-cert` }, data: { 'ca.crt': b64('CA') } } });
+    await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
+    // The operator does not watch Strimzi's kinds (it cannot start an informer for a kind that may
+    // not exist), so it finds this on its next retry; we save the backoff by queueing the env now.
+    operator.controllers.env.queue.add(strimzi);
+    const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
+    expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
+      { host: '*', operation: 'All', resource: { type: 'topic', name: 'orders', patternType: 'literal' } },
+      { host: '*', operation: 'All', resource: { type: 'group', name: '*', patternType: 'literal' } },
+    ] });
+    const topic = await strimziObject('kafkatopics', tns, 'orders');
+    expect(topic.spec).toEqual({ partitions: 6, replicas: 1, config: {} });
+    expect(topic.metadata.labels).toEqual({ 'strimzi.io/cluster': strimzi, env: strimzi });
+
+    // Strimzi's part again: the topic is ready, and the user has credentials.
+    await setStatus('kafkatopics', tns, 'orders', ready);
+    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: 'streams-user' }, data: { password: b64('pw') } } });
+    await setStatus('kafkausers', tns, `${strimzi}-streams`, { username: 'streams-user', secret: 'streams-user' });
+    operator.controllers.app.queue.add(`${ns.name}/streams`); // no watch on KafkaUsers: poke the waiting app
+    await waitFor('streams to reconcile', reconciled(() => clowd.readApp(ns.name, 'streams')));
+    const stored = await core.readNamespacedSecret({ name: 'streams', namespace: ns.name });
+    const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
+    expect(config.kafka).toEqual({
+      brokers: [{
+        authtype: 'sasl', cacert: 'CA', hostname: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093, securityProtocol: 'SASL_SSL',
+        sasl: { password: 'pw', saslMechanism: 'SCRAM-SHA-512', securityProtocol: 'SASL_SSL', username: 'streams-user' },
+      }],
+      topics: [{ name: 'orders', requestedName: 'orders' }],
+    });
+    expect(validateAppConfig(config)).toEqual([]);
+
+    // The env counts the Kafka cluster as a deployment and the topic as a topic, both ready.
+    operator.controllers.env.queue.add(strimzi);
+    const env = await waitFor('the env to count Strimzi objects', async () => {
+      const e = await clowd.readEnv(strimzi);
+      return e.status?.deployments?.managedTopics === 1 ? e : undefined;
+    });
+    expect(env.status!.deployments).toEqual({ managedDeployments: 1, readyDeployments: 1, managedTopics: 1, readyTopics: 1 });
+    const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
+    expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
   });
 });

@@ -6,6 +6,8 @@
 export interface Settings {
   /** Where the operator runs: MinIO's NetworkPolicy lets this namespace in (§14.3). */
   operatorNamespace: string;
+  /** The annotation (value "true") by which a Secret or ConfigMap opts in to restarting its pods (§7.2). */
+  recycleAnnotation: string;
   images: {
     /** PostgreSQL by major version; images must follow the sclorg conventions (POSTGRESQL_* env, /var/lib/pgsql/data). */
     postgres: Record<number, string>;
@@ -17,6 +19,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   // In a pod the Downward API tells us (POD_NAMESPACE); out of the cluster, Clowder's usual home.
   operatorNamespace: process.env.POD_NAMESPACE || 'clowder-system',
+  recycleAnnotation: 'qontract.recycle',
   images: {
     // Clowder's own defaults; quay.io/cloudservices is public.
     postgres: {

@@ -22,6 +22,8 @@ async function build(app: ClowdApp, env = environment('demo'), others: ClowdApp[
     targetNamespace: 'tns',
     settings: DEFAULT_SETTINGS,
     createSecretOnce: async () => {},
+    read: async () => undefined,
+    writeNow: async () => {},
     lookup: {
       apps: () => [app, ...others],
       appRefs: () => refs,
@@ -30,6 +32,7 @@ async function build(app: ClowdApp, env = environment('demo'), others: ClowdApp[
       secrets: () => [],
       configMap: () => undefined,
       serviceAccount: () => undefined,
+      namespace: () => undefined,
       crdInstalled: () => false,
     },
     config: {},

@@ -25,6 +25,7 @@ import * as loggingNone from './logging/none.ts';
 import * as metricsAppInterface from './metrics/app-interface.ts';
 import * as metricsNone from './metrics/none.ts';
 import * as metricsOperator from './metrics/operator.ts';
+import * as namespace from './namespace/default.ts';
 import * as objectstoreAppInterface from './objectstore/app-interface.ts';
 import * as objectstoreMinio from './objectstore/minio.ts';
 import * as objectstoreNone from './objectstore/none.ts';
@@ -115,6 +116,11 @@ export const PROVIDERS: readonly Entry[] = [
     mode: (p) => p.kafka.mode,
     kind: 'kafka',
     modes: { none: kafkaNone.provide, managed: kafkaManaged.provide, operator: kafkaOperator.provide },
+  },
+  {
+    name: 'namespace',
+    why: 'labels the app namespace so NetworkPolicies can select it (a no-op on current clusters)',
+    modes: { default: namespace.provide },
   },
   {
     name: 'serviceaccount',

@@ -2,14 +2,16 @@
 // database, Kafka …); the environment picks its mode, and the mode picks the file that runs
 // (providers/<provider>/<mode>.ts). All providers of one reconcile share one AppBuild: they add
 // objects and config sections to it in memory, and nothing is written to the cluster until all of
-// them have run. A failing provider therefore leaves the cluster exactly as it was (§2.2 step 9).
-import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+// them have run. A failing provider therefore leaves the cluster as it was (§2.2 step 9), with the
+// contract's exceptions: generated credentials and Strimzi's objects are written while building,
+// because the build needs what comes back (createSecretOnce, writeNow).
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Namespace, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import type { AppConfig } from '../client/app-config.ts';
 import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';
 import type { Tracked } from '../config/hash-cache.ts';
 import type { Settings } from '../settings.ts';
 
-/** Read access to the cluster, from the informers' caches: providers never call the API to read. */
+/** Read access to the cluster, from the informers' caches: no API request. */
 export interface Lookup {
   apps(): ClowdApp[];
   appRefs(): ClowdAppRef[];
@@ -18,6 +20,7 @@ export interface Lookup {
   secrets(namespace: string): V1Secret[];
   configMap(namespace: string, name: string): V1ConfigMap | undefined;
   serviceAccount(namespace: string, name: string): V1ServiceAccount | undefined;
+  namespace(name: string): V1Namespace | undefined;
   /** Whether the cluster has the CustomResourceDefinition of that name (`kafkas.kafka.strimzi.io`). */
   crdInstalled(name: string): boolean;
 }
@@ -48,6 +51,13 @@ export interface AppBuild {
    * which only happens when the cache has not caught up; the retry then reads it.
    */
   createSecretOnce: (secret: V1Secret) => Promise<void>;
+  /**
+   * Reads an object of a kind the caches do not hold (Strimzi's, which may not even exist in the
+   * cluster): one GET, undefined when it is not there.
+   */
+  read: (apiVersion: string, kind: string, namespace: string, name: string) => Promise<KubernetesObject | undefined>;
+  /** Writes an object during the build, for the few that must exist before the build can go on (§2.2 step 10). */
+  writeNow: (object: KubernetesObject) => Promise<void>;
 }
 
 export type Provide = (build: AppBuild) => void | Promise<void>;

@@ -4,9 +4,9 @@
 // template changes exactly when the bytes change, and never otherwise.
 //
 // hashCache goes into the config first, so a change in a tracked Secret or ConfigMap also changes
-// the bytes. The app half tracks what the Deployments reference, but only objects that opt in with
-// the annotation `qontract.recycle: "true"`: restarting pods on every change of every referenced
-// object would surprise people who rotate data the app rereads by itself.
+// the bytes. The app half tracks what the Deployments reference, but only objects that opt in
+// with an annotation, by default `qontract.recycle: "true"` (settings.ts): restarting pods on every
+// change of every referenced object would surprise people whose app rereads its data by itself.
 //
 // Owned resources:
 // - Secret `<app>` with the single key `cdappconfig.json` (owned by the app).
@@ -17,7 +17,6 @@ import { hashCache, type Tracked } from '../../config/hash-cache.ts';
 import { appLabels, ownedBy } from '../../ownership.ts';
 import type { AppBuild } from '../provider.ts';
 
-export const RECYCLE_ANNOTATION = 'qontract.recycle';
 export const CONFIG_KEY = 'cdappconfig.json';
 
 export function provide(build: AppBuild): void {
@@ -43,8 +42,8 @@ export function provide(build: AppBuild): void {
 /**
  * The app half of hashCache (§7.2): ConfigMaps and Secrets in the app's namespace that a
  * Deployment's main container reads through env or its pod mounts as a volume, that exist now,
- * and that carry `qontract.recycle: "true"`. The config Secret itself is never tracked: it would
- * chase its own tail.
+ * and that carry the recycle annotation with the value "true". The config Secret itself is never
+ * tracked: it would chase its own tail.
  */
 function referencedObjects(build: AppBuild): Tracked[] {
   const namespace = build.app.metadata!.namespace!;
@@ -55,7 +54,7 @@ function referencedObjects(build: AppBuild): Tracked[] {
   for (const kind of ['ConfigMap', 'Secret'] as const) {
     for (const name of names[kind]) {
       const object = kind === 'Secret' ? build.lookup.secret(namespace, name) : build.lookup.configMap(namespace, name);
-      if (object?.metadata?.annotations?.[RECYCLE_ANNOTATION] === 'true') tracked.push({ kind, name, namespace, data: object.data });
+      if (object?.metadata?.annotations?.[build.settings.recycleAnnotation] === 'true') tracked.push({ kind, name, namespace, data: object.data });
     }
   }
   return tracked;
