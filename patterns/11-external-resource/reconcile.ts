@@ -111,8 +111,10 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       await writeSecret(db, secret, name, password);
 
       if (created.length) {
-        // Creating on first sight is normal; creating what existed before is a repair worth a warning.
-        const repaired = db.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        // Creating on first sight is normal; creating what existed before is a repair worth a
+        // warning. A stored password means we provisioned this before (the Secret is written only
+        // after the role exists) — unlike our last status, which a failed pass may have overwritten.
+        const repaired = Boolean(stored);
         await event(db, repaired
           ? { type: 'Warning', reason: 'DriftRepaired', message: `${created.join(' and ')} had disappeared from ${admin.server}; recreated` }
           : { type: 'Normal', reason: 'Created', message: `created ${created.join(' and ')} on ${admin.server}` });

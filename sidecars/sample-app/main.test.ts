@@ -31,6 +31,18 @@ describe('sample-app', () => {
     expect(info.hostname).toEqual(expect.any(String));
   });
 
+  it('under a ClowdApp, serves on the public port its cdappconfig.json names', async () => {
+    const free = createServer().listen(0, '127.0.0.1');
+    await once(free, 'listening');
+    const publicPort = (free.address() as { port: number }).port;
+    free.close();
+    const dir = await mkdtemp(join(tmpdir(), 'sample-app-'));
+    const config = join(dir, 'cdappconfig.json');
+    await writeFile(config, JSON.stringify({ publicPort, webPort: publicPort, metricsPort: 9000, metricsPath: '/metrics', logging: { type: 'null' } }));
+    await startServer('sample-app', { HOST: '127.0.0.1', ACG_CONFIG: config });
+    expect((await fetch(`http://127.0.0.1:${publicPort}/healthz`)).status).toBe(200);
+  });
+
   it('flips readiness and liveness by hand, for the probe lessons', async () => {
     const app = await startServer('sample-app', base);
     expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
