@@ -35,7 +35,7 @@ class VerbCounter extends KubeConfig {
 }
 
 export async function run(args: string[]): Promise<object> {
-  const { values } = parseArgs({ args, options: { apps: { type: 'string', default: '50' }, idle: { type: 'string', default: '15' } } });
+  const { values } = parseArgs({ args, options: { apps: { type: 'string', default: '300' }, idle: { type: 'string', default: '60' } } });
   const count = Number(values.apps);
   const idleSeconds = Number(values.idle);
   await resolveBinaries(); // a build, if one is needed, is not part of the measurement
