@@ -1,4 +1,4 @@
-// npm run bench -- clowdapp [--apps N] [--idle S]
+// npm run bench -- clowdapp [--apps N] [--idle S]   (defaults: 100 apps, 60 s idle)
 // How the Clowder operator copes with N ClowdApps: starts a fresh local control plane in a
 // temporary directory, creates one environment and N apps (two deployments each, one public),
 // runs the operator in this process, and measures
@@ -35,20 +35,21 @@ class VerbCounter extends KubeConfig {
 }
 
 export async function run(args: string[]): Promise<object> {
-  const { values } = parseArgs({ args, options: { apps: { type: 'string', default: '300' }, idle: { type: 'string', default: '60' } } });
+  const { values } = parseArgs({ args, options: { apps: { type: 'string', default: '100' }, idle: { type: 'string', default: '60' } } });
   const count = Number(values.apps);
   const idleSeconds = Number(values.idle);
   await resolveBinaries(); // a build, if one is needed, is not part of the measurement
 
   const cluster = localCluster(await mkdtemp(join(tmpdir(), 'k8s-patterns-bench-')));
   try {
-    await up(cluster, { log: () => {} });
+    // Two pods per app (api and worker), and a node takes 110: enough fake nodes for all of them.
+    await up(cluster, { nodes: Math.max(2, Math.ceil((count * 2) / 100)), log: () => {} });
     const admin = kubeConfigFor(cluster);
     const clowd = clowdClient(admin);
     await installCrds(admin);
     const namespace = 'bench';
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
-    // Small requests: kwok's two fake nodes have finite allocatable memory, and the scheduler
+    // Small requests: kwok's fake nodes have finite allocatable memory, and the scheduler
     // honours it; with the usual 512Mi per pod, a hundred apps would not fit.
     await clowd.createEnv(environment('bench', {}, { resourceDefaults: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } }));
 

@@ -13,6 +13,7 @@ import { resolveBinaries, type Binaries } from './binaries.ts';
 import { assertPortFree } from './ports.ts';
 import { cacheDir, CLUSTER_NAME, KUBERNETES_VERSION, LOCAL_CONTEXT } from './workshop.ts';
 
+/** Fake worker nodes, as in the kind cluster. Each takes 110 pods, a kubelet's default. */
 export const NODE_COUNT = 2;
 
 export interface LocalCluster {
@@ -36,7 +37,7 @@ function kwokctl(cluster: LocalCluster, binaries: Pick<Binaries, 'kwokctl'>) {
 
 export async function up(
   cluster: LocalCluster,
-  options: { port?: number; log?: Log } = {},
+  options: { port?: number; nodes?: number; log?: Log } = {},
 ): Promise<void> {
   const log = options.log ?? console.error;
   const binaries = await resolveBinaries(log);
@@ -57,7 +58,7 @@ export async function up(
     try {
       await kwok(['create', 'cluster', '--name', CLUSTER_NAME, '--config', config,
         '--kubeconfig', cluster.kubeconfig, '--wait', '60s']);
-      await ensureNodes(cluster, log);
+      await ensureNodes(cluster, options.nodes ?? NODE_COUNT, log);
     } catch (error) {
       // A failed start must not leave half a cluster running: stop what was started.
       await down(cluster, log);
@@ -65,7 +66,7 @@ export async function up(
     }
     return;
   }
-  await ensureNodes(cluster, log);
+  await ensureNodes(cluster, options.nodes ?? NODE_COUNT, log);
 }
 
 /** Settings for kwokctl. Everything binds to loopback; nothing is downloaded. */
@@ -92,19 +93,19 @@ ${port ? `  kubeApiserverPort: ${port}\n` : ''}  kubeApiserverBinary: ${binaries
  * Fake nodes are plain Node objects; kwok takes over the ones annotated for it and keeps
  * them Ready. They carry no taint, so lesson pods schedule onto them as onto real workers.
  */
-async function ensureNodes(cluster: LocalCluster, log: Log): Promise<void> {
+async function ensureNodes(cluster: LocalCluster, count: number, log: Log): Promise<void> {
   const core = kubeConfigFor(cluster).makeApiClient(CoreV1Api);
   const existing = new Set((await core.listNode()).items.map((n) => n.metadata?.name));
-  for (let i = 1; i <= NODE_COUNT; i++) {
+  for (let i = 1; i <= count; i++) {
     const name = `worker-${i}`;
     if (!existing.has(name)) await core.createNode({ body: fakeNode(name) });
   }
   const deadline = Date.now() + 60_000;
-  while ((await readyNodes(core)) < NODE_COUNT) {
+  while ((await readyNodes(core)) < count) {
     if (Date.now() > deadline) throw new Error(`nodes did not become Ready within 60 s; logs: ${join(cluster.workdir, 'clusters', CLUSTER_NAME, 'logs')}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  log(`${NODE_COUNT} nodes Ready`);
+  log(`${count} nodes Ready`);
 }
 
 function fakeNode(name: string): V1Node {
