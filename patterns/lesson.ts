@@ -60,11 +60,9 @@ export interface Lesson {
   reset?(ctx: LessonContext): Promise<void>;
 }
 
-/** A failed check: what is wrong, and what to look at. */
+/** A failed check: what is wrong, and the command that shows more. */
 export class StepFailed extends Error {
-  lookAt: string;
   constructor(problem: string, lookAt: string) {
     super(`${problem}\n  look at: ${lookAt}`);
-    this.lookAt = lookAt;
   }
 }

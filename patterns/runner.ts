@@ -68,7 +68,7 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
 }
 
 /** kwok's fake nodes carry its annotation; a kind cluster's nodes do not. */
-async function clusterKind(kc: KubeConfig): Promise<'kind' | 'local'> {
+export async function clusterKind(kc: KubeConfig): Promise<'kind' | 'local'> {
   const nodes = await kc.makeApiClient(CoreV1Api).listNode();
   return nodes.items.some((n) => n.metadata?.annotations?.['kwok.x-k8s.io/node']) ? 'local' : 'kind';
 }

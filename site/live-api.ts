@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
-import { canRun, openContext, runStep, type OpenContext } from '../patterns/runner.ts';
+import { canRun, clusterKind, openContext, runStep, type OpenContext } from '../patterns/runner.ts';
 
 export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { router: express.Router; close(): Promise<void> } {
   const api = express.Router();
@@ -18,7 +18,8 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
 
   api.get('/status', async (_req, res) => {
     if (!kc) return res.json({ live: false });
-    const cluster = await contextFor(lessons[0]).then((c) => c.cluster, () => undefined);
+    // Live only if the cluster answers; which kind it is decides whether kind-only steps can run.
+    const cluster = await clusterKind(kc).catch(() => undefined);
     res.json({ live: Boolean(cluster), cluster, context: kc.getCurrentContext() });
   });
 

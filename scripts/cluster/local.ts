@@ -14,7 +14,7 @@ import { assertPortFree } from './ports.ts';
 import { cacheDir, CLUSTER_NAME, KUBERNETES_VERSION, LOCAL_CONTEXT } from './workshop.ts';
 
 /** Fake worker nodes, as in the kind cluster. Each takes 110 pods, a kubelet's default. */
-export const NODE_COUNT = 2;
+const NODE_COUNT = 2;
 
 export interface LocalCluster {
   /** kwokctl's working directory: certificates, logs, PID files, etcd data. */

@@ -102,18 +102,30 @@ function fromRef(ref: ClowdAppRef, local: WebPorts): Source {
   };
 }
 
-function publicEndpoints(source: Source): DependencyEndpoint[] {
+/** Which of the environment's ports serve each side of a deployment. */
+const SIDE_PORTS = {
+  public: (p: WebPorts) => ({ port: p.port, tlsPort: p.tls.port, h2cPort: p.h2cPort, h2cTLSPort: p.tls.h2cPort }),
+  private: (p: WebPorts) => ({ port: p.privatePort, tlsPort: p.tls.privatePort, h2cPort: p.h2cPrivatePort, h2cTLSPort: p.tls.h2cPrivatePort }),
+};
+
+/**
+ * One side's endpoint of each deployment: a port is 0 when that listener is off, and a deployment
+ * with every port off has no endpoint at all. (Key order does not matter: the config is written
+ * with sorted keys.)
+ */
+function endpointsOf(source: Source, side: 'public' | 'private'): (PrivateDependencyEndpoint & { deployment: Source['deployments'][number] })[] {
   return source.deployments.flatMap((d) => {
-    const pub = d.webServices?.public;
-    const on = publicEnabled(d);
-    const tls = on && source.tls('public', d.webServices);
-    const port = on ? source.ports.port : 0;
-    const tlsPort = tls ? source.ports.tls.port : 0;
-    const h2cPort = pub?.h2cEnabled ? source.ports.h2cPort : 0;
-    const h2cTLSPort = pub?.h2cEnabled && tls ? source.ports.tls.h2cPort : 0;
+    const service = d.webServices?.[side];
+    const on = side === 'public' ? publicEnabled(d) : privateEnabled(d);
+    const tls = on && source.tls(side, d.webServices);
+    const ports = SIDE_PORTS[side](source.ports);
+    const port = on ? ports.port : 0;
+    const tlsPort = tls ? ports.tlsPort : 0;
+    const h2cPort = service?.h2cEnabled ? ports.h2cPort : 0;
+    const h2cTLSPort = service?.h2cEnabled && tls ? ports.h2cTLSPort : 0;
     if (!port && !tlsPort && !h2cPort && !h2cTLSPort) return [];
-    const apiPaths = pub?.apiPaths?.length ? pub.apiPaths : [pub?.apiPath ? `/api/${pub.apiPath}/` : `/api/${source.app}-${d.name}/`];
     return [{
+      deployment: d,
       name: d.name,
       app: source.app,
       hostname: d.hostname,
@@ -121,34 +133,22 @@ function publicEndpoints(source: Source): DependencyEndpoint[] {
       tlsPort,
       h2cPort,
       h2cTLSPort,
-      apiPath: apiPaths[0],
-      apiPaths,
       ...(tlsPort || h2cTLSPort ? { tlsCAPath: CA_PATH } : {}),
     }];
   });
 }
 
-function privateEndpointsOf(source: Source): PrivateDependencyEndpoint[] {
-  return source.deployments.flatMap((d) => {
-    const priv = d.webServices?.private;
-    const on = privateEnabled(d);
-    const tls = on && source.tls('private', d.webServices);
-    const port = on ? source.ports.privatePort : 0;
-    const tlsPort = tls ? source.ports.tls.privatePort : 0;
-    const h2cPort = priv?.h2cEnabled ? source.ports.h2cPrivatePort : 0;
-    const h2cTLSPort = priv?.h2cEnabled && tls ? source.ports.tls.h2cPrivatePort : 0;
-    if (!port && !tlsPort && !h2cPort && !h2cTLSPort) return [];
-    return [{
-      name: d.name,
-      app: source.app,
-      hostname: d.hostname,
-      port,
-      tlsPort,
-      h2cPort,
-      h2cTLSPort,
-      ...(tlsPort || h2cTLSPort ? { tlsCAPath: CA_PATH } : {}),
-    }];
+/** Public endpoints also carry the API paths the gateway routes to them. */
+function publicEndpoints(source: Source): DependencyEndpoint[] {
+  return endpointsOf(source, 'public').map(({ deployment: d, ...endpoint }) => {
+    const pub = d.webServices?.public;
+    const apiPaths = pub?.apiPaths?.length ? pub.apiPaths : [pub?.apiPath ? `/api/${pub.apiPath}/` : `/api/${source.app}-${d.name}/`];
+    return { ...endpoint, apiPath: apiPaths[0], apiPaths };
   });
+}
+
+function privateEndpointsOf(source: Source): PrivateDependencyEndpoint[] {
+  return endpointsOf(source, 'private').map(({ deployment: _, ...endpoint }) => endpoint);
 }
 
 /** The V2 form: `{v2: {<app>: {<dep>[_tls|_h2c|_h2c_tls]: {uri, ca_certificate?}}}}` (§6.5). */
