@@ -1,8 +1,10 @@
-// npm run cluster -- up|down|status [--local] [--port N]
+// npm run cluster -- up|down|status [--local [--real-node]] [--port N]
 //   up      create (or start again) the workshop cluster; prints KUBECONFIG=<path> when Ready
+//           (--real-node, Linux and root: plus a real worker node on this machine)
 //   down    stop it and remove its state
 //   status  what is running
-//   binaries  find, download or build the local control plane's binaries (and print where)
+//   binaries  find, download or build the local control plane's binaries (and print where;
+//           --real-node: also the node's kubelet, kube-proxy and CoreDNS)
 // Without --local this drives kind (needs Docker); with --local, the local control plane.
 import { parseArgs } from 'node:util';
 import { resolveBinaries } from './cluster/binaries.ts';
@@ -11,7 +13,11 @@ import * as local from './cluster/local.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { local: { type: 'boolean', default: false }, port: { type: 'string' } },
+  options: {
+    local: { type: 'boolean', default: false },
+    'real-node': { type: 'boolean', default: false },
+    port: { type: 'string' },
+  },
 });
 const [command] = positionals;
 const cluster = local.localCluster();
@@ -24,11 +30,12 @@ try {
         if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
           throw new Error(`--port must be a port number, got "${values.port}"`);
         }
-        await local.up(cluster, { port });
+        await local.up(cluster, { port, realNode: values['real-node'] });
         const { kubectl } = await resolveBinaries();
         console.error(`a kubectl matching this cluster: ${kubectl} (or use your own)`);
         console.log(`KUBECONFIG=${cluster.kubeconfig}`);
       } else {
+        if (values['real-node']) throw new Error('--real-node adds a node to the local control plane: use it with --local');
         await kind.up();
       }
       break;
@@ -40,7 +47,10 @@ try {
       if (!values.local) console.log(await kind.status().catch((e) => `kind: ${e.message}`));
       break;
     case 'binaries':
-      for (const [name, path] of Object.entries(await resolveBinaries())) console.log(`${name}\t${path}`);
+      {
+        const binaries = values['real-node'] ? await resolveBinaries(console.error, { node: true }) : await resolveBinaries();
+        for (const [name, path] of Object.entries(binaries)) console.log(`${name}\t${path}`);
+      }
       break;
     default:
       throw new Error(`unknown command "${command ?? ''}"; use up, down, status or binaries (add --local for the local control plane)`);

@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION } from './workshop.ts';
+import { cacheDir, COREDNS_VERSION, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION } from './workshop.ts';
 
 const run = promisify(execFile);
 
@@ -24,8 +24,11 @@ export const COMPONENTS = [
   'kwokctl',
   'kubectl',
 ] as const;
-export type Component = (typeof COMPONENTS)[number];
-export type Binaries = Record<Component, string>;
+/** What a real node beside the control plane adds (`up --local --real-node`), Linux only. */
+export const NODE_COMPONENTS = ['kubelet', 'kube-proxy', 'coredns'] as const;
+export type Component = (typeof COMPONENTS)[number] | (typeof NODE_COMPONENTS)[number];
+export type Binaries = Record<(typeof COMPONENTS)[number], string>;
+export type NodeBinaries = Binaries & Record<(typeof NODE_COMPONENTS)[number], string>;
 
 export function binaryCacheDir(): string {
   return join(cacheDir(), 'bin', KUBERNETES_VERSION);
@@ -44,8 +47,8 @@ export async function checkBinary(path: string): Promise<string | undefined> {
     return MISSING;
   }
   try {
-    // kubectl is the one without a --version flag.
-    const args = path.endsWith('kubectl') ? ['version', '--client'] : ['--version'];
+    // kubectl is the one without a --version flag; CoreDNS spells it with one dash.
+    const args = path.endsWith('kubectl') ? ['version', '--client'] : path.endsWith('coredns') ? ['-version'] : ['--version'];
     await run(path, args, { timeout: 10_000 });
     return undefined;
   } catch (error) {
@@ -57,10 +60,13 @@ export async function checkBinary(path: string): Promise<string | undefined> {
 
 type Log = (line: string) => void;
 
-export async function resolveBinaries(log: Log = console.error): Promise<Binaries> {
-  const found: Partial<Binaries> = {};
+export async function resolveBinaries(log?: Log): Promise<Binaries>;
+export async function resolveBinaries(log: Log, options: { node: true }): Promise<NodeBinaries>;
+export async function resolveBinaries(log: Log = console.error, options: { node?: boolean } = {}): Promise<Binaries> {
+  const wanted: readonly Component[] = options.node ? [...COMPONENTS, ...NODE_COMPONENTS] : COMPONENTS;
+  const found: Partial<Record<Component, string>> = {};
   const userDirs: [string | undefined, readonly Component[]][] = [
-    [process.env.WORKSHOP_K8S_BIN_DIR, COMPONENTS],
+    [process.env.WORKSHOP_K8S_BIN_DIR, wanted],
     [process.env.KUBEBUILDER_ASSETS, ['kube-apiserver', 'etcd']],
   ];
   for (const [dir, names] of userDirs) {
@@ -77,7 +83,7 @@ export async function resolveBinaries(log: Log = console.error): Promise<Binarie
   const cache = binaryCacheDir();
   const missing = async () => {
     const names: Component[] = [];
-    for (const name of COMPONENTS) {
+    for (const name of wanted) {
       if (found[name]) continue;
       const path = join(cache, name);
       const problem = await checkBinary(path);
@@ -99,7 +105,7 @@ export async function resolveBinaries(log: Log = console.error): Promise<Binarie
     todo = await missing();
   }
   if (todo.length) {
-    await build(cache, log);
+    await build(cache, todo, log);
     todo = await missing();
   }
   if (todo.length) throw new Error(`could not provide ${todo.join(', ')}; see the messages above`);
@@ -113,6 +119,8 @@ function releaseUrl(name: Component): string {
   switch (name) {
     case 'etcd': // only published as an archive
       return `https://github.com/etcd-io/etcd/releases/download/${ETCD_VERSION}/etcd-${ETCD_VERSION}-${os}-${cpu}.tar.gz`;
+    case 'coredns': // an archive holding just the binary
+      return `https://github.com/coredns/coredns/releases/download/${COREDNS_VERSION}/coredns_${COREDNS_VERSION.slice(1)}_${os}_${cpu}.tgz`;
     case 'kwok':
     case 'kwokctl':
       return `https://github.com/kubernetes-sigs/kwok/releases/download/${KWOK_VERSION}/${name}-${os}-${cpu}`;
@@ -136,6 +144,9 @@ async function download(names: Component[], cache: string, log: Log): Promise<vo
       if (name === 'etcd') {
         await run('tar', ['-xzf', part, '-C', cache, '--strip-components=1', `etcd-${ETCD_VERSION}-${platform()}-${arch() === 'x64' ? 'amd64' : arch()}/etcd`]);
         await rm(part);
+      } else if (name === 'coredns') {
+        await run('tar', ['-xzf', part, '-C', cache, 'coredns']);
+        await rm(part);
       } else {
         await chmod(part, 0o755);
         await rename(part, join(cache, name));
@@ -147,21 +158,21 @@ async function download(names: Component[], cache: string, log: Log): Promise<vo
   }
 }
 
-async function build(cache: string, log: Log): Promise<void> {
+async function build(cache: string, names: Component[], log: Log): Promise<void> {
   try {
     await run('go', ['version']);
   } catch {
     throw new Error(
       'the Kubernetes binaries are not cached, could not be downloaded, and Go is not installed to ' +
         'build them. Install Go 1.24+ or point WORKSHOP_K8S_BIN_DIR at a folder with ' +
-        COMPONENTS.join(', '),
+        names.join(', '),
     );
   }
-  log(`building the control plane from source into ${cache} (20-35 min the first time, progress below)`);
+  log(`building ${names.join(', ')} from source into ${cache} (10-15 min the first time on 2 cores, progress below)`);
   const script = join(import.meta.dirname, 'build-binaries.sh');
-  const child = spawn('bash', [script, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, cache], {
+  const child = spawn('bash', [script, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, COREDNS_VERSION, cache, ...names], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`building the control plane failed (exit ${code}); see the output above`);
+  if (code !== 0) throw new Error(`building ${names.join(', ')} failed (exit ${code}); see the output above`);
 }

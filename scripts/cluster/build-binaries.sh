@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Builds the local control plane's binaries from source through the Go module proxy.
+# Builds the local control plane's binaries (and, for a real node, kubelet, kube-proxy and CoreDNS)
+# from source through the Go module proxy.
 # Used when no prebuilt binaries are available (no KUBEBUILDER_ASSETS / KWOK_KUBE_BINARY_PREFIX,
 # nothing cached, no release download). Cold this takes 20-35 minutes on 2 cores; Go's own build
 # and module caches make a rebuild take a minute or two.
 #
-#   build-binaries.sh <kubernetes version, e.g. v1.32.13> <etcd version> <kwok version> <out dir>
+#   build-binaries.sh <kubernetes version, e.g. v1.32.13> <etcd version> <kwok version> <coredns version>
+#                     <out dir> <name>...
+# Only the named binaries that are not in <out dir> yet are built.
 set -euo pipefail
-k8s=$1 etcd=$2 kwok=$3 out=$4
+k8s=$1 etcd=$2 kwok=$3 coredns=$4 out=$5
+shift 5
+wanted=" $* "
 minor=${k8s#v}; minor=${minor%.*}            # 1.32
 staging=v0.${k8s#v1.}                         # v0.32.13
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
@@ -44,6 +49,8 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
+	_ "k8s.io/kubernetes/cmd/kubelet/app"
+	_ "k8s.io/kubernetes/cmd/kube-proxy/app"
 	_ "k8s.io/kubectl/pkg/cmd"
 )
 GO
@@ -61,8 +68,8 @@ done
 # in the cache under its final name. Binaries already in the cache were checked by the caller
 # (a broken one is deleted first), so they are kept.
 mkdir -p "$work/bin"
-missing() { [ ! -x "$out/$1" ]; }
-for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+missing() { [[ $wanted == *" $1 "* && ! -x "$out/$1" ]]; }
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy; do
   missing "$cmd" || continue
   step "building $cmd"
   go build -trimpath -ldflags "$ldflags" -o "$work/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
@@ -74,6 +81,10 @@ fi
 if missing kwok || missing kwokctl; then
   step "building kwok $kwok"
   GOBIN="$work/bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@$kwok" "sigs.k8s.io/kwok/cmd/kwokctl@$kwok"
+fi
+if missing coredns; then
+  step "building coredns $coredns"
+  GOBIN="$work/bin" go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@$coredns"
 fi
 for built in "$work"/bin/*; do [ -e "$built" ] && mv "$built" "$out"/; done
 step "done: $(ls "$out" | tr '\n' ' ')"

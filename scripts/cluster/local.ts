@@ -4,17 +4,24 @@
 // container runs. kwokctl's "binary" runtime does the process management (certificates, flags,
 // PID files, start order), so this file only decides what to start and waits for it.
 import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
-import { mkdir, open, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { resolveBinaries, type Binaries } from './binaries.ts';
+import { isAlive, readPidFiles, stopPids } from './pids.ts';
+import { API_SERVER_SANS } from './real-node/config-files.ts';
+import { NODE_IP, NODE_PORT_RANGE, SERVICE_CIDR } from './real-node/network.ts';
+import { hasRealNode, nodeProcesses, prepareNetwork, realNodeRefusal, startRealNode, stopRealNode } from './real-node/node.ts';
 import { assertPortFree } from './ports.ts';
 import { cacheDir, CLUSTER_NAME, KUBERNETES_VERSION, LOCAL_CONTEXT } from './workshop.ts';
 
 /** Fake worker nodes, as in the kind cluster. Each takes 110 pods, a kubelet's default. */
 const NODE_COUNT = 2;
+/** kwok manages only the nodes annotated with this (set to "fake"). */
+export const FAKE_ANNOTATION = 'kwok.x-k8s.io/node';
+export const FAKE_TAINT = { key: FAKE_ANNOTATION, value: 'fake', effect: 'NoSchedule' };
 
 export interface LocalCluster {
   /** kwokctl's working directory: certificates, logs, PID files, etcd data. */
@@ -35,30 +42,50 @@ function kwokctl(cluster: LocalCluster, binaries: Pick<Binaries, 'kwokctl'>) {
   return (args: string[]) => $({ env, quiet: true })`${binaries.kwokctl} ${args}`;
 }
 
-export async function up(
-  cluster: LocalCluster,
-  options: { port?: number; nodes?: number; log?: Log } = {},
-): Promise<void> {
-  const log = options.log ?? console.error;
-  const binaries = await resolveBinaries(log);
-  const kwok = kwokctl(cluster, binaries);
+export interface UpOptions {
+  port?: number;
+  nodes?: number;
+  /** Adds a real worker node on this machine (Linux, root): containers really run. */
+  realNode?: boolean;
+  log?: Log;
+}
 
+export async function up(cluster: LocalCluster, options: UpOptions = {}): Promise<void> {
+  const log = options.log ?? console.error;
+  const realNode = options.realNode ?? false;
+  const nodeBinaries = realNode ? await resolveBinaries(log, { node: true }) : undefined;
+  const binaries = nodeBinaries ?? await resolveBinaries(log);
+  const kwok = kwokctl(cluster, binaries);
+  const created = existsSync(join(cluster.workdir, 'clusters', CLUSTER_NAME));
+
+  if (created && realNode !== hasRealNode(cluster.workdir)) {
+    throw new Error(`the local control plane exists ${realNode ? 'without' : 'with'} a real node; ` +
+      `run "npm run cluster -- down --local" first, then up ${realNode ? 'with' : 'without'} --real-node`);
+  }
   if (await isServing(cluster)) {
     log('local control plane already running');
-  } else if (existsSync(join(cluster.workdir, 'clusters', CLUSTER_NAME))) {
+  } else if (created && realNode) {
+    // The node's bridges and containers do not survive a reboot; starting it afresh is simpler.
+    throw new Error('the local control plane with a real node was left stopped; run "npm run cluster -- down --local", then up again');
+  } else if (created) {
     // Left stopped, e.g. after a reboot: restart the same processes on the same data.
     log('starting the existing local control plane');
     await kwok(['start', 'cluster', '--name', CLUSTER_NAME, '--wait', '60s']);
   } else {
     if (options.port) await assertPortFree(options.port);
+    const refusal = realNode ? await realNodeRefusal() : undefined;
+    if (refusal) throw new Error(refusal);
     await mkdir(cluster.workdir, { recursive: true });
     const config = join(cluster.workdir, 'kwokctl.yaml');
-    await writeFile(config, kwokctlConfig(binaries, options.port));
-    log(`creating the local control plane (Kubernetes ${KUBERNETES_VERSION})`);
+    await writeFile(config, kwokctlConfig(cluster, binaries, { port: options.port, realNode }));
+    log(`creating the local control plane (Kubernetes ${KUBERNETES_VERSION})${realNode ? ' with a real node' : ''}`);
     try {
+      // The node IP must exist before kwokctl writes the API server's certificate.
+      if (realNode) await prepareNetwork(cluster.workdir);
       await kwok(['create', 'cluster', '--name', CLUSTER_NAME, '--config', config,
         '--kubeconfig', cluster.kubeconfig, '--wait', '60s']);
-      await ensureNodes(cluster, options.nodes ?? NODE_COUNT, log);
+      await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
+      if (nodeBinaries) await startRealNode(cluster.workdir, cluster.kubeconfig, kubeConfigFor(cluster), nodeBinaries, log);
     } catch (error) {
       // A failed start must not leave half a cluster running: stop what was started.
       await down(cluster, log);
@@ -66,11 +93,29 @@ export async function up(
     }
     return;
   }
-  await ensureNodes(cluster, options.nodes ?? NODE_COUNT, log);
+  await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
 }
 
 /** Settings for kwokctl. Everything binds to loopback; nothing is downloaded. */
-function kwokctlConfig(binaries: Binaries, port?: number): string {
+function kwokctlConfig(cluster: LocalCluster, binaries: Binaries, options: { port?: number; realNode: boolean }): string {
+  const pki = join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pki');
+  const apiServerArgs: [string, string][] = [
+    ['service-cluster-ip-range', SERVICE_CIDR],
+    ['service-node-port-range', NODE_PORT_RANGE],
+    // Namespaces can then pin their pods to the fake nodes (test namespaces do, see test/cluster.ts).
+    ['enable-admission-plugins', 'PodNodeSelector,PodTolerationRestriction'],
+    ...(options.realNode ? [
+      // The `kubernetes` Service points at the node IP, where a relay forwards to loopback.
+      ['advertise-address', NODE_IP],
+      // For logs and exec: the kubelet trusts kwokctl's CA, so its admin certificate will do.
+      ['kubelet-client-certificate', join(pki, 'admin.crt')],
+      ['kubelet-client-key', join(pki, 'admin.key')],
+      // The node's name resolves nowhere; its address is what to dial.
+      ['kubelet-preferred-address-types', 'InternalIP'],
+    ] as [string, string][] : []),
+  ];
+  const extraArgs = (args: [string, string][], override = false) =>
+    args.map(([key, value]) => `      - { key: ${key}, value: "${value}"${override ? ', override: true' : ''} }`).join('\n');
   return `apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
@@ -81,11 +126,21 @@ options:
   # so lessons about least privilege and restricted pods are checked for real.
   kubeAuthorization: true
   kubeAdmission: true
-${port ? `  kubeApiserverPort: ${port}\n` : ''}  kubeApiserverBinary: ${binaries['kube-apiserver']}
+${options.port ? `  kubeApiserverPort: ${options.port}\n` : ''}  kubeApiserverCertSANs: [${API_SERVER_SANS.join(', ')}]
+  kubeApiserverBinary: ${binaries['kube-apiserver']}
   kubeControllerManagerBinary: ${binaries['kube-controller-manager']}
   kubeSchedulerBinary: ${binaries['kube-scheduler']}
   kwokControllerBinary: ${binaries.kwok}
   etcdBinary: ${binaries.etcd}
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+${extraArgs(apiServerArgs)}
+  # kwokctl lets kwok manage every node; it must never take over a real one.
+  - name: kwok-controller
+    extraArgs:
+${extraArgs([['manage-all-nodes', 'false']], true)}
+${extraArgs([['manage-nodes-with-annotation-selector', `${FAKE_ANNOTATION}=fake`]])}
 `;
 }
 
@@ -93,12 +148,12 @@ ${port ? `  kubeApiserverPort: ${port}\n` : ''}  kubeApiserverBinary: ${binaries
  * Fake nodes are plain Node objects; kwok takes over the ones annotated for it and keeps
  * them Ready. They carry no taint, so lesson pods schedule onto them as onto real workers.
  */
-async function ensureNodes(cluster: LocalCluster, count: number, log: Log): Promise<void> {
+async function ensureNodes(cluster: LocalCluster, count: number, realNode: boolean, log: Log): Promise<void> {
   const core = kubeConfigFor(cluster).makeApiClient(CoreV1Api);
   const existing = new Set((await core.listNode()).items.map((n) => n.metadata?.name));
   for (let i = 1; i <= count; i++) {
     const name = `worker-${i}`;
-    if (!existing.has(name)) await core.createNode({ body: fakeNode(name) });
+    if (!existing.has(name)) await core.createNode({ body: fakeNode(name, realNode) });
   }
   const deadline = Date.now() + 60_000;
   while ((await readyNodes(core)) < count) {
@@ -108,13 +163,18 @@ async function ensureNodes(cluster: LocalCluster, count: number, log: Log): Prom
   log(`${count} nodes Ready`);
 }
 
-function fakeNode(name: string): V1Node {
+/**
+ * Beside a real node the fake ones are tainted, so that pods land on them only when they ask
+ * to (the test namespaces of the operators' suites do): lesson pods then run for real.
+ */
+function fakeNode(name: string, realNode: boolean): V1Node {
   return {
     metadata: {
       name,
-      annotations: { 'kwok.x-k8s.io/node': 'fake' },
+      annotations: { [FAKE_ANNOTATION]: 'fake' },
       labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok' },
     },
+    spec: realNode ? { taints: [FAKE_TAINT] } : {},
     status: {
       allocatable: { cpu: '8', memory: '32Gi', pods: '110' },
       capacity: { cpu: '8', memory: '32Gi', pods: '110' },
@@ -145,24 +205,12 @@ export async function isServing(cluster: LocalCluster): Promise<boolean> {
   }
 }
 
-/** PIDs of the processes kwokctl started, from its PID files. */
+/** PIDs of the processes kwokctl started, and of the real node's programs if it has one. */
 export async function processes(cluster: LocalCluster): Promise<Record<string, number>> {
-  const dir = join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pids');
-  const found: Record<string, number> = {};
-  for (const file of await readdir(dir).catch(() => [] as string[])) {
-    const pid = Number((await readFile(join(dir, file), 'utf8')).trim());
-    if (pid > 0 && isAlive(pid)) found[file.replace(/\.pid$/, '')] = pid;
-  }
-  return found;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return {
+    ...(await readPidFiles(join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pids'))),
+    ...(await nodeProcesses(cluster.workdir)),
+  };
 }
 
 /**
@@ -171,24 +219,16 @@ function isAlive(pid: number): boolean {
  * etcd goes last: a kube-apiserver whose etcd has vanished hangs on shutdown.
  */
 export async function down(cluster: LocalCluster, log: Log = console.error): Promise<void> {
-  const { etcd, ...clients } = await processes(cluster);
-  await stop(clients, log);
-  if (etcd) await stop({ etcd }, log);
+  if (hasRealNode(cluster.workdir)) {
+    // The node goes first, while the API server can still tell the kubelet to stop the pods.
+    const kc = (await isServing(cluster)) ? kubeConfigFor(cluster) : undefined;
+    await stopRealNode(cluster.workdir, kc, log);
+  }
+  const { etcd, ...clients } = await readPidFiles(join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pids'));
+  await stopPids(clients, log);
+  if (etcd) await stopPids({ etcd }, log);
   await rm(cluster.workdir, { recursive: true, force: true });
   log(`local control plane stopped (${Object.keys(clients).length + (etcd ? 1 : 0)} processes) and removed`);
-}
-
-/** SIGTERM, then SIGKILL for whatever is still alive after 10 s. */
-async function stop(pids: Record<string, number>, log: Log): Promise<void> {
-  for (const pid of Object.values(pids)) process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 10_000;
-  for (const [name, pid] of Object.entries(pids)) {
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    if (isAlive(pid)) {
-      log(`${name} (pid ${pid}) did not stop; killing it`);
-      process.kill(pid, 'SIGKILL');
-    }
-  }
 }
 
 function firstLines(error: unknown): string {

@@ -9,6 +9,8 @@ export const CLUSTER_NAME = 'k8s-patterns';
 export const KUBERNETES_VERSION = 'v1.33.13';
 export const ETCD_VERSION = 'v3.5.21';
 export const KWOK_VERSION = 'v0.7.0';
+/** Cluster DNS for the real node. */
+export const COREDNS_VERSION = 'v1.12.0';
 
 /** kind names its context kind-<cluster>, kwokctl names its context kwok-<cluster>. */
 export const KIND_CONTEXT = `kind-${CLUSTER_NAME}`;
