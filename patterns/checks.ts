@@ -5,7 +5,7 @@ import { StepFailed, type LessonContext } from './lesson.ts';
 import { waitFor } from './wait-for.ts';
 
 /** Waits until a Deployment has rolled out completely: every replica updated and available. */
-export async function deploymentRolledOut(ctx: LessonContext, name: string): Promise<void> {
+export async function deploymentRolledOut(ctx: LessonContext, name: string, timeoutMs?: number): Promise<void> {
   const apps = ctx.kc.makeApiClient(AppsV1Api);
   let seen = 'not found';
   await waitFor(async () => {
@@ -18,7 +18,7 @@ export async function deploymentRolledOut(ctx: LessonContext, name: string): Pro
       (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
     return done ? true : undefined;
   }, () => new StepFailed(`deployment ${name} has not rolled out (${seen})`,
-    `kubectl rollout status deployment/${name} -n ${ctx.namespace}; kubectl describe deployment ${name} -n ${ctx.namespace}`));
+    `kubectl rollout status deployment/${name} -n ${ctx.namespace}; kubectl describe deployment ${name} -n ${ctx.namespace}`), timeoutMs);
 }
 
 /** The ready pods matching a label selector. */

@@ -4,6 +4,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { waitFor as poll } from '../patterns/wait-for.ts';
+import { FAKE_TAINT } from '../scripts/cluster/local.ts';
 
 export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -13,13 +14,24 @@ export function testKubeConfig(): KubeConfig {
 
 /**
  * Creates a namespace that enforces the restricted Pod Security Standard, like the lessons'
- * namespaces, and returns its name with a function that deletes it.
+ * namespaces, whose pods run on the fake nodes, and returns its name with a function that deletes it.
  */
 export async function testNamespace(kc: KubeConfig, prefix: string) {
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({
-    body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } },
+    body: {
+      metadata: {
+        name,
+        labels: { 'pod-security.kubernetes.io/enforce': 'restricted' },
+        // The operators' suites check objects, not containers, and use images that exist nowhere:
+        // their pods go to the fake nodes (tolerating the taint they carry beside a real node).
+        annotations: {
+          'scheduler.alpha.kubernetes.io/node-selector': 'type=kwok',
+          'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([FAKE_TAINT]),
+        },
+      },
+    },
   });
   return { name, remove: () => core.deleteNamespace({ name }).then(() => undefined) };
 }

@@ -1,11 +1,13 @@
-// Starts ONE local control plane for the whole test run and stops it afterwards, also when the
-// run fails or is interrupted. Set KUBECONFIG to a running workshop cluster to reuse it instead.
+// Starts ONE local control plane (with a real node where the machine allows it) for the whole test
+// run and stops it afterwards, also when the run fails or is interrupted. Set KUBECONFIG to a
+// running workshop cluster to reuse it instead.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { down, localCluster, processes, up } from '../scripts/cluster/local.ts';
+import { realNodeRefusal } from '../scripts/cluster/real-node/node.ts';
 import { WORKSHOP_CONTEXTS } from '../scripts/cluster/workshop.ts';
 
 declare module 'vitest' {
@@ -33,8 +35,14 @@ export default async function setup(project: TestProject) {
   process.on('exit', stopNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
 
+  // A real node wherever this machine allows one, so that every lesson step runs for real. CI
+  // must have it: there a refusal is a failure, not a reason to skip steps.
+  const refusal = await realNodeRefusal();
+  if (refusal && process.env.CI) throw new Error(`CI needs a real node: ${refusal}`);
+  if (refusal) log(`no real node (${refusal}); steps that need containers will be skipped`);
+
   try {
-    await up(cluster, { log });
+    await up(cluster, { log, realNode: !refusal });
     pids = await processes(cluster);
   } catch (error) {
     await down(cluster, log); // vitest skips the teardown when setup throws

@@ -25,6 +25,8 @@ const other = `other-${suffix}`;
 const strimzi = `strimzi-${suffix}`;
 const minio = `minio-${suffix}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
+/** MinIO's own namespace, made by the test so that its pod goes to a fake node (the image exists nowhere here). */
+let minioNs: Awaited<ReturnType<typeof testNamespace>>;
 let operator: ReturnType<typeof clowderOperator>;
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -57,7 +59,9 @@ beforeAll(async () => {
     { serviceConfig: { type: 'NodePort' } },
   ));
   await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
-  await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }));
+  minioNs = await testNamespace(kc, 'clowder-minio');
+  await allowClowderPods(kc, minioNs.name);
+  await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
   operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
   await operator.manager.start();
   await operator.manager.leading;
@@ -70,6 +74,7 @@ afterAll(async () => {
     [full, other, strimzi, minio].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
   await operator?.manager.stop();
   await ns?.remove();
+  await minioNs?.remove();
 });
 
 async function deploy(name: string, env: string, deployments: Partial<DeploymentSpec>[], spec: Partial<ClowdAppSpec> = {}) {

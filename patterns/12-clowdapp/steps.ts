@@ -47,7 +47,8 @@ async function runsCurrentConfig(ctx: LessonContext): Promise<void> {
     const hash = createHash('sha256').update(stored).digest('hex');
     return web.spec?.template.metadata?.annotations?.configHash === hash ? true : undefined;
   }, () => new StepFailed('the inventory-api pods do not run the current config (configHash differs)', `kubectl get deployment inventory-api -n ${ns} -o yaml | grep configHash`));
-  await deploymentRolledOut(ctx, 'inventory-api');
+  // A genuine wait: Clowder's readiness probe first looks 45 s after the container starts.
+  await deploymentRolledOut(ctx, 'inventory-api', 150_000);
 }
 
 /** What `npm run operator -- clowder` does, in this process: install the CRDs, then run. */

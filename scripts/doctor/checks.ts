@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { binaryCacheDir, checkBinary, COMPONENTS } from '../cluster/binaries.ts';
 import { assertPortFree } from '../cluster/ports.ts';
+import { realNodeRefusal } from '../cluster/real-node/node.ts';
 
 const run = promisify(execFile);
 
 export interface Check {
   name: string;
-  /** Which path needs it: kind (Docker) or local (the local control plane). */
-  path: 'kind' | 'local' | 'both';
+  /** Which path needs it: kind (Docker), local (the local control plane) or its real node. */
+  path: 'kind' | 'local' | 'real-node' | 'both';
   ok: boolean;
   detail: string;
   fix?: string;
@@ -56,6 +57,10 @@ export async function runChecks(): Promise<Check[]> {
     detail: cached ? `cached in ${cache}` : go ? `not cached; ${go} can build them` : 'not cached, no Go to build them',
     fix: 'run "npm run cluster -- up --local" with internet access (downloads them), or install Go 1.24+',
   });
+
+  // The real node: Linux, root and a few OS packages (its own binaries build like the control plane's).
+  const refusal = await realNodeRefusal();
+  checks.push({ name: 'real node', path: 'real-node', ok: !refusal, detail: refusal ?? 'Linux, root, containerd, runc, CNI plugins, iptables and socat present' });
 
   for (const port of [80, 443]) {
     const free = await assertPortFree(port).then(() => true, () => false);
