@@ -4,7 +4,8 @@
 //   config-watcher         installs (or updates) the ConfigWatcher CRD, then runs that operator
 //   postgres-database      installs the PostgresDatabase CRD, then runs that operator against the
 //                          PostgreSQL server of POSTGRES_URL (default: the one `npm run postgres -- up` started)
-//   clowder                installs the cloud.redhat.com CRDs, then runs the ClowdApp operator (all namespaces)
+//   clowder                installs the cloud.redhat.com CRDs, then runs the ClowdApp operator (all namespaces);
+//                          --postgres-image <version>=<image> (repeatable) replaces a local database image
 // Each runs against the current kube context until Ctrl-C. Like every command that changes a
 // cluster, it acts only on a workshop context unless --context names another one. Out of the
 // cluster there is one replica, so no leader election.
@@ -16,12 +17,16 @@ import { installCrd } from '../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../operator/config-watcher/operator.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
+import { withPostgresImages } from '../operator/clowder/settings.ts';
 import { preparePostgresDatabaseOperator } from '../patterns/11-external-resource/run-operator.ts';
 import { guardedKubeConfig } from './cluster/context-guard.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '8080' } },
+  options: {
+    context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '8080' },
+    'postgres-image': { type: 'string', multiple: true },
+  },
 });
 
 interface Running {
@@ -39,7 +44,8 @@ const programs: Record<string, (kubeConfig: KubeConfig) => Promise<Running>> = {
   },
   clowder: async (kubeConfig) => {
     await installClowderCrds(kubeConfig);
-    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) } }).manager);
+    const settings = withPostgresImages(values['postgres-image'] ?? []);
+    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings }).manager);
   },
   'postgres-database': async (kubeConfig) =>
     started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager),

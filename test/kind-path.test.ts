@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { INGRESS_MANIFEST, WORKSHOP_IMAGE } from '../scripts/cluster/kind.ts';
+import { INGRESS_MANIFEST, POSTGRES_IMAGE, WORKSHOP_IMAGE } from '../scripts/cluster/kind.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -35,7 +35,7 @@ async function cluster(args: string[], clusters = '') {
 }
 
 describe('kind path', () => {
-  it('up creates the cluster, installs ingress, builds and loads the workshop image', async () => {
+  it('up creates the cluster, installs ingress, builds and loads the workshop and PostgreSQL images', async () => {
     expect(await cluster(['up'])).toEqual([
       'kind get clusters',
       `kind create cluster --name k8s-patterns --config ${root}/kind/cluster.yaml`,
@@ -43,6 +43,8 @@ describe('kind path', () => {
       'kubectl --context kind-k8s-patterns wait --namespace ingress-nginx --for=condition=Available deployment/ingress-nginx-controller --timeout=300s',
       `docker build -t ${WORKSHOP_IMAGE} -f ${root}/sidecars/Dockerfile ${root}`,
       `kind load docker-image ${WORKSHOP_IMAGE} --name k8s-patterns`,
+      `docker build -t ${POSTGRES_IMAGE} ${root}/scripts/cluster/images/postgres`,
+      `kind load docker-image ${POSTGRES_IMAGE} --name k8s-patterns`,
     ]);
   });
 

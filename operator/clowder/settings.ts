@@ -35,3 +35,19 @@ export const DEFAULT_SETTINGS: Settings = {
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
   },
 };
+
+/**
+ * These settings with other images for the local database, from `<version>=<image>` pairs (the
+ * CLI's --postgres-image): the ClowdEnvironment has no field for them, in Clowder as here, so an
+ * environment whose nodes cannot pull Clowder's defaults (the workshop's real node) sets them on
+ * the operator.
+ */
+export function withPostgresImages(pairs: string[], base: Settings = DEFAULT_SETTINGS): Settings {
+  const postgres = { ...base.images.postgres };
+  for (const pair of pairs) {
+    const match = /^(\d+)=(\S+)$/.exec(pair);
+    if (!match) throw new Error(`a PostgreSQL image is given as <version>=<image>, e.g. 15=k8s-patterns/postgres:15, not "${pair}"`);
+    postgres[Number(match[1])] = match[2];
+  }
+  return { ...base, images: { ...base.images, postgres } };
+}

@@ -263,7 +263,7 @@ const lesson: Lesson = {
         await outputMatches(ctx, 'kubectl exec -n workshop-postgres deploy/postgres -- pg_isready -U workshop -h 127.0.0.1', /accepting connections/, 180_000);
       },
       expected: 'deployment "postgres" successfully rolled out; pg_isready says accepting connections',
-      hint: 'The image is pulled from Docker Hub the first time; give it a minute.',
+      hint: 'The image, k8s-patterns/postgres:15, is built by the kit and never pulled: `npm run images` loads it into kind, and a real node imports it when it starts. ErrImagePull or ImagePullBackOff means the node lacks it.',
       solution: `kubectl apply -f ${manifests}/postgres-on-kind.yaml`,
     },
   ],

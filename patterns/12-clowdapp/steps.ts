@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { GROUP, VERSION, type ClowdApp } from '../../operator/clowder/api.ts';
 import { installCrds } from '../../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../../operator/clowder/operator.ts';
+import { withPostgresImages } from '../../operator/clowder/settings.ts';
 import { deploymentRolledOut } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
@@ -15,6 +16,13 @@ import { waitFor } from '../wait-for.ts';
 const ns = 'clowdapp';
 const manifests = 'patterns/12-clowdapp/manifests';
 const switchToLocalDb = `kubectl patch clowdenvironment workshop --type merge -p '{"spec":{"providers":{"db":{"mode":"local"}}}}'`;
+/**
+ * The local database's image for PostgreSQL 15, the version clowdapp.yaml asks for: the kit's
+ * own build (scripts/cluster/images/), since lesson pods run only images built here. Neither
+ * Clowder's ClowdEnvironment nor ours has a field for it, so the operator is told (lesson.md, step 6).
+ */
+const dbImage = '15=k8s-patterns/postgres:15';
+const runOperator = `npm run operator -- clowder --postgres-image ${dbImage}`;
 
 /** The config document the operator (or the hand-written Secret) gives the app. */
 async function appConfig(ctx: LessonContext, secret: string): Promise<Record<string, unknown> | undefined> {
@@ -51,10 +59,10 @@ async function runsCurrentConfig(ctx: LessonContext): Promise<void> {
   await deploymentRolledOut(ctx, 'inventory-api', 150_000);
 }
 
-/** What `npm run operator -- clowder` does, in this process: install the CRDs, then run. */
+/** What `npm run operator -- clowder --postgres-image …` does, in this process: install the CRDs, then run. */
 const startOperator = (ctx: LessonContext) => ctx.keepRunning('clowder', async () => {
   await installCrds(ctx.kc);
-  const { manager } = clowderOperator({ kubeConfig: ctx.kc, health: { port: 0 }, log: () => {} });
+  const { manager } = clowderOperator({ kubeConfig: ctx.kc, health: { port: 0 }, log: () => {}, settings: withPostgresImages([dbImage]) });
   await manager.start();
   return () => manager.stop();
 });
@@ -109,7 +117,7 @@ const lesson: Lesson = {
       title: 'Install the Clowder resource types and start the operator',
       commands: [
         'kubectl apply --server-side -f operator/clowder/manifests/',
-        'npm run operator -- clowder   # in a second terminal; leave it running',
+        `${runOperator}   # in a second terminal; leave it running`,
       ],
       needs: 'any',
       run: startOperator,
@@ -121,7 +129,7 @@ const lesson: Lesson = {
       },
       expected: 'four CRDs of the cloud.redhat.com group serverside-applied; the operator logs that its caches are synced',
       hint: 'Server-side apply: the CRDs are too large for the annotation client-side apply keeps.',
-      solution: 'kubectl apply --server-side -f operator/clowder/manifests/ && npm run operator -- clowder',
+      solution: `kubectl apply --server-side -f operator/clowder/manifests/ && ${runOperator}`,
     },
     {
       id: 'environment',
@@ -174,7 +182,8 @@ const lesson: Lesson = {
       ],
       needs: 'any',
       async verify(ctx) {
-        await deploymentRolledOut(ctx, 'inventory-db');
+        // Clowder's readiness probe first looks 45 s after the container starts.
+        await deploymentRolledOut(ctx, 'inventory-db', 150_000);
         let database: unknown;
         await waitFor(async () => {
           database = (await appConfig(ctx, 'inventory'))?.database;

@@ -11,6 +11,12 @@ const root = join(import.meta.dirname, '..', '..');
 export const WORKSHOP_IMAGE = 'k8s-patterns/workshop:dev';
 
 /**
+ * PostgreSQL 15 from Debian's packages, for the lessons that run a server in a pod (11 and 12);
+ * built from scripts/cluster/images/postgres/ and loaded like the workshop image.
+ */
+export const POSTGRES_IMAGE = 'k8s-patterns/postgres:15';
+
+/**
  * ingress-nginx's manifest for kind, pinned to a release. This is cluster plumbing, not lesson
  * material, so it is applied from the release rather than copied into the kit.
  */
@@ -31,12 +37,20 @@ export async function up(): Promise<void> {
   await $({ verbose: true })`kubectl --context ${KIND_CONTEXT} apply -f ${INGRESS_MANIFEST}`;
   await $({ verbose: true })`kubectl --context ${KIND_CONTEXT} wait --namespace ingress-nginx --for=condition=Available deployment/ingress-nginx-controller --timeout=300s`;
   await loadWorkshopImage();
+  await loadPostgresImage();
 }
 
 /** Builds the workshop image from sidecars/ and loads it into the kind nodes. */
 export async function loadWorkshopImage(): Promise<void> {
   await $({ verbose: true })`docker build -t ${WORKSHOP_IMAGE} -f ${join(root, 'sidecars', 'Dockerfile')} ${root}`;
   await $({ verbose: true })`kind load docker-image ${WORKSHOP_IMAGE} --name ${CLUSTER_NAME}`;
+}
+
+/** Builds the PostgreSQL image (its context is its own folder: a Dockerfile and the start script). */
+export async function loadPostgresImage(): Promise<void> {
+  const context = join(root, 'scripts', 'cluster', 'images', 'postgres');
+  await $({ verbose: true })`docker build -t ${POSTGRES_IMAGE} ${context}`;
+  await $({ verbose: true })`kind load docker-image ${POSTGRES_IMAGE} --name ${CLUSTER_NAME}`;
 }
 
 export async function down(): Promise<void> {
