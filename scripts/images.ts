@@ -1,11 +1,22 @@
-// npm run images — builds the workshop image from sidecars/ and the PostgreSQL image from
-// scripts/cluster/images/postgres/, and loads both into the kind cluster. (The local control plane
-// builds its real node's images without Docker: scripts/cluster/images/.)
+// npm run images [-- --local]
+//   (default)  builds the workshop image from sidecars/ and the PostgreSQL image from
+//              scripts/cluster/images/postgres/ with Docker, and loads both into the kind cluster
+//   --local    builds the real node's images without Docker, as OCI archives in the kit's cache,
+//              and prints one line per image: its name as containerd stores it, and the archive
+//              (`ctr -n k8s.io images import <archive>`). `cluster up --local` does this itself.
+import { parseArgs } from 'node:util';
+import { buildNodeImages } from './cluster/images/index.ts';
 import { loadPostgresImage, loadWorkshopImage } from './cluster/kind.ts';
 
+const { values } = parseArgs({ options: { local: { type: 'boolean', default: false } } });
+
 try {
-  await loadWorkshopImage();
-  await loadPostgresImage();
+  if (values.local) {
+    for (const image of await buildNodeImages()) console.log(`${image.name} ${image.archive}`);
+  } else {
+    await loadWorkshopImage();
+    await loadPostgresImage();
+  }
 } catch (error) {
   console.error(`images: ${(error as Error).message}`);
   process.exitCode = 1;
