@@ -2,13 +2,22 @@
 // (`npm run lesson`), the site and the tests all read that same object, so a step exists once.
 import type { KubeConfig } from '@kubernetes/client-node';
 
-/** Where a step runs: 'any' cluster, or only 'kind', for what needs containers that really run. */
-export type Needs = 'any' | 'kind';
+/**
+ * What a step needs from the cluster. 'any': the API server and its controllers, which are real on
+ * every cluster. 'containers': a node where containers really run — kind's, or the real node that
+ * `npm run cluster -- up --local --real-node` adds — because only a running container writes a log,
+ * serves a page or fails a probe; kwok's fake nodes merely report pods Running and Ready. 'kind':
+ * what only the kind cluster brings besides (ingress-nginx on localhost:80, cloud-provider-kind).
+ */
+export type Needs = 'any' | 'containers' | 'kind';
 
 export interface LessonContext {
   kc: KubeConfig;
   /** The lesson's namespace; every lesson works in its own. */
   namespace: string;
+  /** Whether containers really run here: some Ready node is not one of kwok's fakes. */
+  containers: boolean;
+  /** kind (real nodes only), or the kit's local control plane (kwok's fake nodes, perhaps with a real one). */
   cluster: 'kind' | 'local';
   /**
    * Runs the step's commands exactly as shown to the attendee, with kubectl pointed at the

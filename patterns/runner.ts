@@ -1,13 +1,13 @@
 // Runs and checks lesson steps. The CLI, the site's live server and the tests all come through
 // here, so "verified" means the same thing everywhere.
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { resolveBinaries } from '../scripts/cluster/binaries.ts';
-import type { Lesson, LessonContext, Step } from './lesson.ts';
+import type { Lesson, LessonContext, Needs, Step } from './lesson.ts';
 import { waitFor } from './wait-for.ts';
 
 const exec = promisify(execFile);
@@ -41,7 +41,7 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
   return {
     kc,
     namespace: lesson.id,
-    cluster: await clusterKind(kc),
+    ...(await readCluster(kc)),
     async sh(command) {
       try {
         const { stdout } = await exec('bash', ['-o', 'pipefail', '-c', command], { cwd: repoRoot, env, timeout: 120_000 });
@@ -67,14 +67,45 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
   };
 }
 
-/** kwok's fake nodes carry its annotation; a kind cluster's nodes do not. */
-export async function clusterKind(kc: KubeConfig): Promise<'kind' | 'local'> {
-  const nodes = await kc.makeApiClient(CoreV1Api).listNode();
-  return nodes.items.some((n) => n.metadata?.annotations?.['kwok.x-k8s.io/node']) ? 'local' : 'kind';
+export type ClusterFacts = Pick<LessonContext, 'containers' | 'cluster'>;
+
+/**
+ * What the nodes say about the cluster. kwok manages only the nodes annotated
+ * `kwok.x-k8s.io/node: fake` (scripts/cluster/local.ts creates them so); they run nothing. Any
+ * other Ready node has a real kubelet: kind's nodes, or the real node beside the fake ones.
+ */
+export function clusterFacts(nodes: V1Node[]): ClusterFacts {
+  const fake = (n: V1Node) => n.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake';
+  const ready = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return {
+    containers: nodes.some((n) => !fake(n) && ready(n)),
+    cluster: nodes.some(fake) ? 'local' : 'kind',
+  };
 }
 
-export function canRun(step: Step, ctx: LessonContext): boolean {
-  return step.needs === 'any' || ctx.cluster === 'kind';
+export async function readCluster(kc: KubeConfig): Promise<ClusterFacts> {
+  return clusterFacts((await kc.makeApiClient(CoreV1Api).listNode()).items);
+}
+
+/** What a step can lack: kind-only steps need containers too, so a cluster without them lacks those first. */
+export type Unmet = Exclude<Needs, 'any'>;
+
+export function unmet(needs: Needs, cluster: ClusterFacts): Unmet | undefined {
+  if (needs === 'any') return undefined;
+  if (!cluster.containers) return 'containers';
+  return needs === 'kind' && cluster.cluster !== 'kind' ? 'kind' : undefined;
+}
+
+/** What the CLI, the site and the tests say about a skipped step: what it needs and how to get it. */
+export const skipReason: Record<Unmet, string> = {
+  containers: "needs containers: this cluster's nodes are all kwok fakes; start it with `npm run cluster -- up --local --real-node` or use kind",
+  kind: 'needs kind: ingress-nginx on localhost:80 and cloud-provider-kind come only with the kind cluster (`npm run cluster -- up`)',
+};
+
+/** Why a step that needs `needs` cannot run on this cluster; undefined when it can. */
+export function cannotRun(needs: Needs, cluster: ClusterFacts): string | undefined {
+  const missing = unmet(needs, cluster);
+  return missing && skipReason[missing];
 }
 
 /** Does the step: its own run(), or else its commands one after another. */
@@ -85,7 +116,8 @@ export async function runStep(step: Step, ctx: LessonContext): Promise<void> {
 
 export interface VerifyResult {
   verified: number;
-  skipped: number;
+  /** Steps this cluster cannot run, never counted as verified. */
+  skipped: { step: Step; unmet: Unmet }[];
   total: number;
   failure?: { step: Step; error: Error };
 }
@@ -96,12 +128,13 @@ export interface VerifyResult {
  */
 export async function verifyLesson(lesson: Lesson, ctx: LessonContext, log: (line: string) => void): Promise<VerifyResult> {
   await resetLesson(lesson, ctx);
-  const result: VerifyResult = { verified: 0, skipped: 0, total: lesson.steps.length };
+  const result: VerifyResult = { verified: 0, skipped: [], total: lesson.steps.length };
   for (const [i, step] of lesson.steps.entries()) {
     const label = `step ${i + 1} ${step.id}`;
-    if (!canRun(step, ctx)) {
-      result.skipped++;
-      log(`skip ${label} (needs kind)`);
+    const missing = unmet(step.needs, ctx);
+    if (missing) {
+      result.skipped.push({ step, unmet: missing });
+      log(`skip ${label} (${skipReason[missing]})`);
       continue;
     }
     try {

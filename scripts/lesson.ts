@@ -5,7 +5,7 @@
 // Add --context <name> to act on a context that is not the workshop's own.
 import { parseArgs } from 'node:util';
 import { findLesson, lessons } from '../patterns/catalog.ts';
-import { canRun, openContext, resetLesson, runStep, verifyLesson } from '../patterns/runner.ts';
+import { cannotRun, openContext, resetLesson, runStep, verifyLesson } from '../patterns/runner.ts';
 import { guardedKubeConfig } from './cluster/context-guard.ts';
 
 const { positionals, values } = parseArgs({
@@ -31,13 +31,15 @@ async function main(): Promise<void> {
       console.log(`reset: namespace ${ctx.namespace} removed`);
     } else if (command === 'verify') {
       const r = await verifyLesson(lesson, ctx, console.log);
-      console.log(`verified: ${r.verified}/${r.total} steps, ${r.skipped} skipped (need kind)`);
+      const lacking = [...new Set(r.skipped.map((s) => s.unmet))];
+      console.log(`verified: ${r.verified}/${r.total} steps, ${r.skipped.length} skipped${lacking.length ? ` (need ${lacking.join(', ')})` : ''}`);
       if (r.failure) process.exitCode = 1;
     } else {
       const steps = values.step ? [stepByNumber(values.step)] : lesson.steps;
       for (const step of steps) {
-        if (!canRun(step, ctx)) {
-          console.log(`skip ${step.id}: needs a kind cluster`);
+        const reason = cannotRun(step.needs, ctx);
+        if (reason) {
+          console.log(`skip ${step.id}: ${reason}`);
           continue;
         }
         for (const c of step.commands) console.log(`$ ${c}`);

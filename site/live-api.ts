@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
-import { canRun, clusterKind, openContext, runStep, type OpenContext } from '../patterns/runner.ts';
+import { cannotRun, openContext, readCluster, runStep, type OpenContext } from '../patterns/runner.ts';
 
 export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { router: express.Router; close(): Promise<void> } {
   const api = express.Router();
@@ -18,9 +18,15 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
 
   api.get('/status', async (_req, res) => {
     if (!kc) return res.json({ live: false });
-    // Live only if the cluster answers; which kind it is decides whether kind-only steps can run.
-    const cluster = await clusterKind(kc).catch(() => undefined);
-    res.json({ live: Boolean(cluster), cluster, context: kc.getCurrentContext() });
+    // Live only if the cluster answers. Its nodes decide which steps can run; the page shows the
+    // reason on the others, keyed by what a step needs (a section's data-needs).
+    const cluster = await readCluster(kc).catch(() => undefined);
+    if (!cluster) return res.json({ live: false, context: kc.getCurrentContext() });
+    res.json({
+      live: true,
+      context: kc.getCurrentContext(),
+      cannotRun: { containers: cannotRun('containers', cluster), kind: cannotRun('kind', cluster) },
+    });
   });
 
   // Only pages served from this server may press the buttons: a page from any other site
@@ -40,7 +46,8 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     if (!kc) return res.status(503).json({ ok: false, message: 'no workshop cluster is reachable' });
     try {
       const ctx = await contextFor(lesson);
-      if (!canRun(step, ctx)) return res.status(409).json({ ok: false, message: 'this step needs the kind cluster' });
+      const reason = cannotRun(step.needs, ctx);
+      if (reason) return res.status(409).json({ ok: false, message: reason });
       if (action === 'run') await runStep(step, ctx);
       else await step.verify(ctx);
       res.json({ ok: true });

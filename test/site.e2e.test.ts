@@ -1,6 +1,7 @@
 // The workshop site, driven like an attendee would: Debian's Chromium through playwright-core.
 // Every lesson page is walked step by step with its Run and Check buttons against the real
-// control plane; copy buttons must put exactly the step's command on the clipboard.
+// control plane (a step the cluster cannot run must say why and offer no buttons); copy buttons
+// must put exactly the step's command on the clipboard.
 import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
-import { openContext, resetLesson } from '../patterns/runner.ts';
+import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
 import { distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
 import { testKubeConfig } from './cluster.ts';
@@ -44,8 +45,19 @@ describe.each(lessons)('lesson page $id', (lesson) => {
     const page = await context.newPage();
     await page.goto(`${base}/lessons/${lesson.id}.html`);
     await page.locator('body.live-mode').waitFor();
-    for (const step of lesson.steps.filter((s) => s.needs === 'any' || ctx.cluster === 'kind')) {
+    for (const step of lesson.steps) {
       const section = page.locator(`#step-${step.id}`);
+      const reason = cannotRun(step.needs, ctx);
+      if (reason) {
+        // Skipped, saying why: the buttons are off, the server refuses them anyway, nothing is ticked.
+        expect(await section.locator('.result').textContent()).toBe(reason);
+        expect(await section.locator('.live button:enabled').count()).toBe(0);
+        const answer = await page.evaluate((url) => fetch(url, { method: 'POST' }).then(async (r) => ({ status: r.status, ...await r.json() })),
+          `/api/lessons/${lesson.id}/steps/${step.id}/run`);
+        expect(answer).toEqual({ status: 409, ok: false, message: reason });
+        expect(await section.locator('label.done input').isChecked()).toBe(false);
+        continue;
+      }
       for (const action of ['run', 'check'] as const) {
         await section.locator(`button.${action}`).click();
         const result = section.locator('.result.ok, .result.failed');

@@ -14,7 +14,11 @@ const manifests = 'patterns/02-sidecar/manifests';
  * The image has node but no curl, so we ask the app container itself to fetch from localhost.
  * That is also the honest test: it is the app that must see the sidecar's files.
  */
-const fetchPage = `kubectl exec -n ${ns} deploy/web -c app -- node -e "fetch('http://localhost:8080/content/index.html').then(r => r.text()).then(console.log)"`;
+const fetchPage = (deployment: string) =>
+  `kubectl exec -n ${ns} deploy/${deployment} -c app -- node -e "fetch('http://localhost:8080/content/index.html').then(r => r.text()).then(console.log)"`;
+/** What the Job printed: only a container that ran, after the sidecar's first sync, can have written it. */
+const jobLog = `kubectl logs job/report -n ${ns} -c report`;
+const syncedPage = /Version \d of the site, synced by a sidecar/;
 
 /**
  * The contract between the two containers: both mount the emptyDir `content`, the sidecar writes
@@ -64,31 +68,31 @@ const lesson: Lesson = {
     {
       id: 'serve-synced',
       title: 'Fetch the synced page from the app',
-      commands: [fetchPage],
-      needs: 'kind',
+      commands: [fetchPage('web')],
+      needs: 'containers',
       async verify(ctx) {
-        await outputMatches(ctx, fetchPage, /Version 1 of the site/);
+        await outputMatches(ctx, fetchPage('web'), /Version 1 of the site/);
       },
       expected: '<h1>Version 1 of the site, synced by a sidecar</h1>',
       hint: 'A 404 right after the rollout means the first sync has not landed yet; try again in a few seconds.',
-      solution: fetchPage,
+      solution: fetchPage('web'),
     },
     {
       id: 'update-source',
       title: 'Change the source and watch the page follow',
       commands: [
         `kubectl patch configmap site-content -n ${ns} --type merge -p '{"data":{"index.html":"<h1>Version 2 of the site, synced by a sidecar</h1>\\n"}}'`,
-        fetchPage,
+        fetchPage('web'),
       ],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         // Two delays add up: the kubelet refreshes a mounted ConfigMap within about a minute,
         // then the sidecar copies it at its next interval.
-        await outputMatches(ctx, fetchPage, /Version 2 of the site/, 180_000);
+        await outputMatches(ctx, fetchPage('web'), /Version 2 of the site/, 180_000);
       },
       expected: 'after up to a minute or two, the same fetch prints Version 2, and the pod was never restarted',
       hint: 'Run the fetch again after a while: the ConfigMap volume is refreshed by the kubelet periodically, not at once.',
-      solution: fetchPage,
+      solution: fetchPage('web'),
     },
     {
       id: 'native-sidecar',
@@ -96,8 +100,11 @@ const lesson: Lesson = {
       commands: [
         `kubectl apply -n ${ns} -f ${manifests}/web-native.yaml`,
         `kubectl rollout status deployment/web-native -n ${ns} --timeout=2m`,
+        fetchPage('web-native'),
       ],
-      needs: 'any',
+      // kwok reports any init container as running; only a real kubelet keeps the sidecar
+      // running beside the app, and only then does the app have a synced page to serve.
+      needs: 'containers',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'web-native');
         const pod = await readyPod(ctx, 'app=web-native');
@@ -113,8 +120,9 @@ const lesson: Lesson = {
           throw new StepFailed('the native sidecar content-sync is not running beside the app',
             `kubectl describe pod -n ${ns} -l app=web-native`);
         }
+        await outputMatches(ctx, fetchPage('web-native'), syncedPage);
       },
-      expected: 'the pod shows READY 2/2 although it lists only one regular container; content-sync appears under Init Containers, still running',
+      expected: 'the pod shows READY 2/2 although it lists only one regular container; content-sync appears under Init Containers, still running, and the app serves the synced page',
       hint: 'A native sidecar is an entry in initContainers with restartPolicy: Always.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/web-native.yaml`,
     },
@@ -124,8 +132,11 @@ const lesson: Lesson = {
       commands: [
         `kubectl apply -n ${ns} -f ${manifests}/job.yaml`,
         `kubectl wait --for=condition=complete job/report -n ${ns} --timeout=2m`,
+        jobLog,
       ],
-      needs: 'any',
+      // On kwok the Job "completes" within a second whatever its pod holds, even a plain sidecar
+      // that a real kubelet would keep running forever. The page in the log is the evidence.
+      needs: 'containers',
       async verify(ctx) {
         const batch = ctx.kc.makeApiClient(BatchV1Api);
         const core = ctx.kc.makeApiClient(CoreV1Api);
@@ -138,8 +149,9 @@ const lesson: Lesson = {
         if (!pods.items.some((p) => p.status?.phase === 'Succeeded')) {
           throw new StepFailed('the Job is complete but none of its pods succeeded', lookAt);
         }
+        await outputMatches(ctx, jobLog, syncedPage);
       },
-      expected: 'job.batch/report condition met; `kubectl logs job/report -n sidecar -c report` prints the page',
+      expected: 'job.batch/report condition met; its log is the synced page, <h1>Version 2 of the site, synced by a sidecar</h1>',
       hint: 'The Job completes because its sidecar is an init container with restartPolicy: Always; a plain second container would keep the pod running.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/job.yaml`,
     },

@@ -74,7 +74,7 @@ const lesson: Lesson = {
       id: 'native-format',
       title: 'Read the metrics file in the app\'s own format',
       commands: [makeRequest, readFile],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         // The app rewrites the file every 5 seconds; wait until it counts the request we made.
         await outputMatches(ctx, readFile, /"\/info":\{"200":\d+\}/);
@@ -87,7 +87,7 @@ const lesson: Lesson = {
       id: 'prometheus-format',
       title: 'Scrape the adapter through the Service',
       commands: [scrape],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         // The request counted in the app's JSON file, now as a Prometheus sample with labels.
         await outputMatches(ctx, scrape, /^# TYPE \w+ counter$[\s\S]*^\w+\{[^}]*"\/info"[^}]*\} \d+$/m);

@@ -98,7 +98,7 @@ const lesson: Lesson = {
       id: 'read-dev',
       title: 'Read the rendered development configuration',
       commands: [readSettings],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         await outputMatches(ctx, readSettings, /"environment": "development",\s*"logLevel": "debug"/);
       },
@@ -122,7 +122,7 @@ const lesson: Lesson = {
       id: 'read-prod',
       title: 'Read the rendered production configuration',
       commands: [readSettings],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         await outputMatches(ctx, readSettings, /"environment": "production",\s*"logLevel": "warn"/);
       },

@@ -1,7 +1,7 @@
 // Lesson 9, operator: the controller of lesson 8 grown into an operator. Its configuration
 // moves from an annotation into a custom resource with a schema, validation, status, Events
 // and a finalizer — the API a team would expect from anything it installs into a cluster.
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { configHash, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
 import { installCrd } from '../../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
@@ -183,19 +183,28 @@ const lesson: Lesson = {
         'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
         'kubectl rollout status deployment/config-watcher -n config-watcher --timeout=2m',
       ],
-      needs: 'kind',
+      needs: 'containers',
       async run(ctx) {
         await ctx.stopRunning('config-watcher');
         for (const command of this.commands.slice(1)) await ctx.sh(command);
       },
+      // kwok reports the pods ready without running them. The Lease is written only by an
+      // operator process that runs, under its pod's name: that is the evidence.
       async verify(ctx) {
-        const lease = await ctx.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'config-watcher', labelSelector: 'app=config-watcher' });
-        if (!lease.items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))) {
-          throw new StepFailed('no ready config-watcher pod', 'kubectl get pods -n config-watcher; kubectl logs -n config-watcher deploy/config-watcher');
-        }
+        const core = ctx.kc.makeApiClient(CoreV1Api);
+        const leases = ctx.kc.makeApiClient(CoordinationV1Api);
+        let seen = 'no lease';
+        await waitFor(async () => {
+          const holder = await leases.readNamespacedLease({ name: 'config-watcher', namespace: 'config-watcher' })
+            .then((l) => l.spec?.holderIdentity, () => undefined);
+          const pods = (await core.listNamespacedPod({ namespace: 'config-watcher', labelSelector: 'app=config-watcher' })).items.map((p) => p.metadata?.name);
+          seen = `lease held by ${holder ?? 'nobody'}, pods [${pods.join(', ')}]`;
+          return holder && pods.includes(holder) ? true : undefined;
+        }, () => new StepFailed(`no config-watcher pod leads (${seen})`,
+          'kubectl get lease config-watcher -n config-watcher; kubectl logs -n config-watcher deploy/config-watcher'));
       },
-      expected: 'deployment "config-watcher" successfully rolled out; its logs show it acquired the leader lease',
-      hint: 'The workshop image must be loaded into kind first: npm run images.',
+      expected: 'deployment "config-watcher" successfully rolled out; `kubectl get lease config-watcher -n config-watcher` names one of its pods as HOLDER',
+      hint: 'The workshop image must be on the node: `npm run images` loads it into kind; `npm run cluster -- up --local --real-node` imports it into its real node.',
       solution: 'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
     },
   ],

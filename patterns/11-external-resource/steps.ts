@@ -252,19 +252,19 @@ const lesson: Lesson = {
       solution: `kubectl delete postgresdatabase shop -n ${ns}`,
     },
     {
-      id: 'on-kind',
-      title: 'Run the server as a pod on kind',
+      id: 'in-cluster',
+      title: 'Run the server as a pod in the cluster',
       commands: [
-        `kubectl apply -f ${manifests}/postgres-on-kind.yaml`,
+        `kubectl apply -f ${manifests}/postgres-in-cluster.yaml`,
         'kubectl rollout status deployment/postgres -n workshop-postgres --timeout=3m',
       ],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         await outputMatches(ctx, 'kubectl exec -n workshop-postgres deploy/postgres -- pg_isready -U workshop -h 127.0.0.1', /accepting connections/, 180_000);
       },
       expected: 'deployment "postgres" successfully rolled out; pg_isready says accepting connections',
       hint: 'The image, k8s-patterns/postgres:15, is built by the kit and never pulled: `npm run images` loads it into kind, and a real node imports it when it starts. ErrImagePull or ImagePullBackOff means the node lacks it.',
-      solution: `kubectl apply -f ${manifests}/postgres-on-kind.yaml`,
+      solution: `kubectl apply -f ${manifests}/postgres-in-cluster.yaml`,
     },
   ],
 };

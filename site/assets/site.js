@@ -105,8 +105,10 @@ async function startLive() {
   document.body.classList.add('live-mode');
   for (const el of document.querySelectorAll('.live, .live-panel')) el.hidden = false;
   for (const step of document.querySelectorAll('section.step')) {
-    if (step.dataset.needs === 'kind' && status.cluster !== 'kind') {
-      step.querySelector('.result').textContent = 'needs the kind cluster';
+    // A step this cluster cannot run says why, and its buttons stay off: it never shows as passed.
+    const reason = status.cannotRun[step.dataset.needs];
+    if (reason) {
+      step.querySelector('.result').textContent = reason;
       step.querySelectorAll('.live button').forEach((b) => { b.disabled = true; });
     }
   }
