@@ -1,9 +1,7 @@
 // Lesson 7, service discovery: how a client finds the pods of a service that keep moving — a
 // stable virtual IP with a DNS name, a headless Service listing the pods themselves, aliases and
 // hand-made endpoints for systems outside the cluster, and the ways traffic enters from outside.
-import {
-  CoreV1Api, DiscoveryV1Api, NetworkingV1Api, PatchStrategy, setHeaderOptions, type V1Service,
-} from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type V1Service } from '@kubernetes/client-node';
 import { deploymentRolledOut, outputMatches, readyEndpointIPs, readyPod, serviceRoutesTo } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
@@ -101,7 +99,7 @@ const lesson: Lesson = {
       id: 'dns-and-env',
       title: 'Find the catalog by DNS name and by environment variable',
       commands: [lookUp, callByName],
-      needs: 'kind',
+      needs: 'containers',
       async verify(ctx) {
         const ip = (await clusterIP(ctx, 'catalog')).replaceAll('.', '\\.');
         await outputMatches(ctx, lookUp, new RegExp(`dns ${ip} env ${ip}\\b`));
@@ -143,39 +141,29 @@ const lesson: Lesson = {
         `kubectl get pod catalog-warming -n ${ns} -o wide`,
         `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`,
       ],
-      needs: 'any',
-      async run(ctx) {
-        const core = ctx.kc.makeApiClient(CoreV1Api);
-        await ctx.sh(`kubectl apply -n ${ns} -f ${manifests}/warming-pod.yaml`);
-        // Patch only once the node has taken the pod on (it has an IP), so nothing overwrites our condition.
-        await waitFor(async () => {
-          const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns }).catch(() => undefined);
-          return pod?.status?.podIP ? true : undefined;
-        }, () => new StepFailed('pod catalog-warming got no IP', `kubectl describe pod catalog-warming -n ${ns}`));
-        await ctx.sh(reportNotWarm);
-        // A kubelet now recomputes Ready from the gate and sets it to False. kwok fakes the kubelet
-        // only while a pod starts (it even set our gate to True) and never recomputes, so on the
-        // local control plane we do that one part of the kubelet's job. What follows — the
-        // EndpointSlice controller reacting to Ready — is the real controller on either cluster.
-        if (ctx.cluster === 'local') {
-          await core.patchNamespacedPodStatus({
-            name: 'catalog-warming', namespace: ns,
-            body: { status: { conditions: [{ type: 'Ready', status: 'False' }] } },
-          }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
-        }
-      },
+      // Only a real kubelet computes Ready from the containers and the gates. kwok marks every
+      // condition True when the pod starts, the gate included, and never looks again.
+      needs: 'containers',
       async verify(ctx) {
         const core = ctx.kc.makeApiClient(CoreV1Api);
-        const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns });
-        const ip = pod.status?.podIP;
-        let states = new Map<string, boolean>();
+        const lookAt = `kubectl get pod catalog-warming -n ${ns} -o wide; kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`;
+        let seen = 'no pod';
+        // The container runs and is ready; the gate alone holds the pod back, and the kubelet says so.
+        const ip = await waitFor(async () => {
+          const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns }).catch(() => undefined);
+          const condition = (type: string) => pod?.status?.conditions?.find((c) => c.type === type);
+          const ready = condition('Ready');
+          seen = `ContainersReady=${condition('ContainersReady')?.status}, Ready=${ready?.status} (${ready?.reason})`;
+          const heldByGate = condition('ContainersReady')?.status === 'True' && ready?.status === 'False' && ready.reason === 'ReadinessGatesNotReady';
+          return heldByGate ? pod?.status?.podIP : undefined;
+        }, () => new StepFailed(`pod catalog-warming should run with ready containers but be held back by its readiness gate; it has ${seen}`, lookAt));
         // Listed, but not ready: clients of the headless Service are not given this address.
+        let states = new Map<string, boolean>();
         await waitFor(async () => {
           states = await endpointStates(ctx, 'catalog-pods');
-          return ip && states.get(ip) === false ? true : undefined;
-        }, () => new StepFailed(`pod catalog-warming (${ip}) should be in catalog-pods' EndpointSlice as not ready; ready state is ${states.get(ip ?? '')}`,
-          `kubectl get pod catalog-warming -n ${ns} -o wide; kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`));
-        if ((await readyEndpointIPs(ctx, 'catalog')).includes(ip!)) {
+          return states.get(ip) === false ? true : undefined;
+        }, () => new StepFailed(`pod catalog-warming (${ip}) should be in catalog-pods' EndpointSlice as not ready; ready state is ${states.get(ip)}`, lookAt));
+        if ((await readyEndpointIPs(ctx, 'catalog')).includes(ip)) {
           throw new StepFailed('the not-ready pod is among the catalog Service\'s ready endpoints', `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog -o yaml`);
         }
         await serviceRoutesTo(ctx, 'catalog-pods', 'app=catalog');
