@@ -23,6 +23,17 @@ describe('checkBinary', () => {
     expect(await checkBinary(cut)).toMatch(/^does not run/);
   });
 
+  it('asks each program the way it understands: traefik a subcommand, the MetalLB controller for its flags', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'version-args-'));
+    for (const [name, args] of [['traefik', 'version'], ['metallb-controller', '--help'], ['kubelet', '--version']]) {
+      const path = join(dir, name);
+      // Exits 0 only when called with exactly the expected arguments.
+      await writeFile(path, `#!/bin/sh\n[ "$*" = "${args}" ]\n`);
+      await chmod(path, 0o755);
+      expect(await checkBinary(path), name).toBeUndefined();
+    }
+  });
+
   it('reports a file that is not a program at all', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'broken-bin-'));
     const junk = join(dir, 'etcd');

@@ -9,9 +9,9 @@ import { execFile, spawn } from 'node:child_process';
 import { access, chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { arch, platform } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, COREDNS_VERSION, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION } from './workshop.ts';
+import { cacheDir, COREDNS_VERSION, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METALLB_VERSION, TRAEFIK_VERSION } from './workshop.ts';
 
 const run = promisify(execFile);
 
@@ -24,8 +24,12 @@ export const COMPONENTS = [
   'kwokctl',
   'kubectl',
 ] as const;
-/** What a real node beside the control plane adds (`up --local --real-node`), Linux only. */
-export const NODE_COMPONENTS = ['kubelet', 'kube-proxy', 'coredns'] as const;
+/**
+ * What a real node beside the control plane adds (`up --local --real-node`), Linux only: its
+ * kubelet, kube-proxy and cluster DNS, Traefik as its Ingress controller and MetalLB's controller
+ * as its LoadBalancer implementation.
+ */
+export const NODE_COMPONENTS = ['kubelet', 'kube-proxy', 'coredns', 'traefik', 'metallb-controller'] as const;
 export type Component = (typeof COMPONENTS)[number] | (typeof NODE_COMPONENTS)[number];
 export type Binaries = Record<(typeof COMPONENTS)[number], string>;
 export type NodeBinaries = Binaries & Record<(typeof NODE_COMPONENTS)[number], string>;
@@ -33,6 +37,18 @@ export type NodeBinaries = Binaries & Record<(typeof NODE_COMPONENTS)[number], s
 export function binaryCacheDir(): string {
   return join(cacheDir(), 'bin', KUBERNETES_VERSION);
 }
+
+/**
+ * How each program is asked to start and exit at once; the others take --version. kubectl has
+ * no such flag, CoreDNS spells it with one dash, Traefik has a subcommand, and MetalLB's
+ * controller prints no version at all, but exits 0 after listing its flags.
+ */
+const VERSION_ARGS: Record<string, string[]> = {
+  kubectl: ['version', '--client'],
+  coredns: ['-version'],
+  traefik: ['version'],
+  'metallb-controller': ['--help'],
+};
 
 /**
  * Checks that a file is an executable that starts: a download cut short or a half-written copy
@@ -47,9 +63,7 @@ export async function checkBinary(path: string): Promise<string | undefined> {
     return MISSING;
   }
   try {
-    // kubectl is the one without a --version flag; CoreDNS spells it with one dash.
-    const args = path.endsWith('kubectl') ? ['version', '--client'] : path.endsWith('coredns') ? ['-version'] : ['--version'];
-    await run(path, args, { timeout: 10_000 });
+    await run(path, VERSION_ARGS[basename(path)] ?? ['--version'], { timeout: 10_000 });
     return undefined;
   } catch (error) {
     const e = error as { code?: string | number; signal?: string; stderr?: string };
@@ -112,8 +126,11 @@ export async function resolveBinaries(log: Log = console.error, options: { node?
   return found as Binaries;
 }
 
-/** Official release locations. Failing here is normal offline: the build comes next. */
-function releaseUrl(name: Component): string {
+/**
+ * Official release locations. Failing here is normal offline: the build comes next. MetalLB
+ * publishes container images only, so its controller is always built.
+ */
+function releaseUrl(name: Component): string | undefined {
   const os = platform();
   const cpu = arch() === 'x64' ? 'amd64' : arch();
   switch (name) {
@@ -121,6 +138,10 @@ function releaseUrl(name: Component): string {
       return `https://github.com/etcd-io/etcd/releases/download/${ETCD_VERSION}/etcd-${ETCD_VERSION}-${os}-${cpu}.tar.gz`;
     case 'coredns': // an archive holding just the binary
       return `https://github.com/coredns/coredns/releases/download/${COREDNS_VERSION}/coredns_${COREDNS_VERSION.slice(1)}_${os}_${cpu}.tgz`;
+    case 'traefik': // an archive with the binary, its licence and changelog
+      return `https://github.com/traefik/traefik/releases/download/${TRAEFIK_VERSION}/traefik_${TRAEFIK_VERSION}_${os}_${cpu}.tar.gz`;
+    case 'metallb-controller':
+      return undefined;
     case 'kwok':
     case 'kwokctl':
       return `https://github.com/kubernetes-sigs/kwok/releases/download/${KWOK_VERSION}/${name}-${os}-${cpu}`;
@@ -133,6 +154,7 @@ async function download(names: Component[], cache: string, log: Log): Promise<vo
   await mkdir(cache, { recursive: true });
   for (const name of names) {
     const url = releaseUrl(name);
+    if (!url) continue;
     try {
       log(`downloading ${url}`);
       const response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
@@ -144,8 +166,8 @@ async function download(names: Component[], cache: string, log: Log): Promise<vo
       if (name === 'etcd') {
         await run('tar', ['-xzf', part, '-C', cache, '--strip-components=1', `etcd-${ETCD_VERSION}-${platform()}-${arch() === 'x64' ? 'amd64' : arch()}/etcd`]);
         await rm(part);
-      } else if (name === 'coredns') {
-        await run('tar', ['-xzf', part, '-C', cache, 'coredns']);
+      } else if (name === 'coredns' || name === 'traefik') {
+        await run('tar', ['-xzf', part, '-C', cache, name]);
         await rm(part);
       } else {
         await chmod(part, 0o755);
@@ -170,7 +192,7 @@ async function build(cache: string, names: Component[], log: Log): Promise<void>
   }
   log(`building ${names.join(', ')} from source into ${cache} (10-15 min the first time on 2 cores, progress below)`);
   const script = join(import.meta.dirname, 'build-binaries.sh');
-  const child = spawn('bash', [script, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, COREDNS_VERSION, cache, ...names], {
+  const child = spawn('bash', [script, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, COREDNS_VERSION, TRAEFIK_VERSION, METALLB_VERSION, cache, ...names], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -11,6 +11,17 @@ export const ETCD_VERSION = 'v3.5.21';
 export const KWOK_VERSION = 'v0.7.0';
 /** Cluster DNS for the real node. */
 export const COREDNS_VERSION = 'v1.12.0';
+/**
+ * The real node's Ingress controller. v3.7 cannot be built from the module proxy at all: its go.mod
+ * replaces a nested module (github.com/traefik/traefik/dynamic/ext) with a folder that the
+ * published module leaves out.
+ */
+export const TRAEFIK_VERSION = 'v3.6.12';
+/**
+ * The real node's LoadBalancer implementation (its controller; the speaker does not run). v0.16
+ * needs github.com/metallb/frr-k8s v0.0.27, which the module proxy does not serve.
+ */
+export const METALLB_VERSION = 'v0.15.2';
 
 /** kind names its context kind-<cluster>, kwokctl names its context kwok-<cluster>. */
 export const KIND_CONTEXT = `kind-${CLUSTER_NAME}`;

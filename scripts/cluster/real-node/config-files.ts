@@ -114,7 +114,9 @@ clientConnection: { kubeconfig: ${kubeconfig} }
 clusterCIDR: ${POD_CIDR}
 # NodePorts answer on the node IP only, never on loopback or the machine's other interfaces.
 nodePortAddresses: [${NODE_IP}/32]
-iptables: { localhostNodePorts: false }
+# Rules follow each change at once (the default waits up to 1 s after the last sync): a lesson
+# fetches from a load balancer's address the moment it appears in the Service's status.
+iptables: { localhostNodePorts: false, minSyncPeriod: 0s }
 # kube-proxy cannot set conntrack sysctls here (root lacks CAP_SYS_RESOURCE): leave them as they are.
 conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s }
 metricsBindAddress: 127.0.0.1:${metricsPort}

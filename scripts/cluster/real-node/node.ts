@@ -3,10 +3,8 @@
 // programs Services into iptables and CoreDNS answers cluster names. Every program is the real
 // upstream one; each is started here, recorded by PID, and stopped by that PID.
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { platform } from 'node:os';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -14,8 +12,11 @@ import type { NodeBinaries } from '../binaries.ts';
 import { readPidFiles, stopPids } from '../pids.ts';
 import { buildNodeImages, PAUSE_IMAGE } from '../images/index.ts';
 import { CLUSTER_NAME } from '../workshop.ts';
-import { containerdConfig, cniConfig, corefile, kubeletConfig, kubeProxyConfig, nodePaths, type NodePaths } from './config-files.ts';
+import { containerdConfig, cniConfig, corefile, kubeletConfig, kubeProxyConfig, nodePaths } from './config-files.ts';
+import { startIngressController } from './ingress-controller.ts';
+import { removePoolRoute, startLoadBalancer } from './load-balancer.ts';
 import { createNodeBridge, networkConflict, NODE_IP, NODE_NAME, removeChains, removeNetwork } from './network.ts';
+import { freePort, startProgram, waitUntil } from './programs.ts';
 
 type Log = (line: string) => void;
 
@@ -97,6 +98,9 @@ export async function startRealNode(workdir: string, kubeconfig: string, kc: Kub
   }, 60_000, paths, 'kubelet');
   await waitUntil('CoreDNS to be ready', () => fetch(`http://127.0.0.1:${dnsReady}/ready`).then((r) => r.ok, () => false), 30_000, paths, 'coredns');
   log(`real node ${NODE_NAME} Ready (${((Date.now() - started) / 1000).toFixed(1)} s after containerd started; node IP ${NODE_IP})`);
+
+  await startIngressController(paths, kubeconfig, kc, binaries.traefik, log);
+  await startLoadBalancer(paths, kubeconfig, kc, binaries['metallb-controller'], log);
 }
 
 /**
@@ -126,6 +130,7 @@ export async function stopRealNode(workdir: string, kc: KubeConfig | undefined, 
     await stopPids({ containerd }, log);
   }
   await removeChains();
+  await removePoolRoute();
   await unmountUnder(paths.dir);
   await $({ quiet: true, nothrow: true })`find /sys/fs/cgroup -depth -type d -path '*/kubepods*' -exec rmdir {} +`;
   await removeNetwork(paths.ipForward);
@@ -151,28 +156,6 @@ export function nodeProcesses(workdir: string): Promise<Record<string, number>> 
   return readPidFiles(nodePaths(workdir).pids);
 }
 
-async function startProgram(paths: NodePaths, name: string, command: string, args: string[]): Promise<void> {
-  const log = await open(join(paths.logs, `${name}.log`), 'a');
-  // Its own process group, so a Ctrl-C in the terminal that ran `up` does not reach it.
-  const child = spawn(command, args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
-  const spawned = new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject));
-  await log.close();
-  await spawned;
-  child.unref();
-  await writeFile(join(paths.pids, `${name}.pid`), String(child.pid));
-}
-
-async function waitUntil(what: string, ready: () => Promise<boolean>, timeoutMs: number, paths: NodePaths, program: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (Date.now() > deadline) {
-      const tail = (await readFile(join(paths.logs, `${program}.log`), 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n  ');
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}; last lines of ${join(paths.logs, `${program}.log`)}:\n  ${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Unmounts everything below dir, deepest first: the kubelet's volumes, pod rootfs, netns files. */
 async function unmountUnder(dir: string): Promise<void> {
   const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
@@ -184,12 +167,4 @@ async function unmountUnder(dir: string): Promise<void> {
     const result = await $({ quiet: true, nothrow: true })`umount ${point}`;
     if (result.exitCode !== 0) await $({ quiet: true, nothrow: true })`umount -l ${point}`;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
