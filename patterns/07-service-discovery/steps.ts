@@ -14,9 +14,15 @@ const gate = 'workshop.example.com/warmed-up';
 const lookUp = `kubectl exec -n ${ns} deploy/client -- node -e "require('node:dns').promises.lookup('catalog').then(a => console.log('dns', a.address, 'env', process.env.CATALOG_SERVICE_HOST))"`;
 const callByName = `kubectl exec -n ${ns} deploy/client -- node -e "fetch('http://catalog/info').then(r => r.text()).then(console.log)"`;
 const reportNotWarm = `kubectl patch pod catalog-warming -n ${ns} --subresource=status -p '{"status":{"conditions":[{"type":"${gate}","status":"False"}]}}'`;
-const viaIngress = `node -e "fetch('http://localhost/info').then(r => r.text()).then(console.log)"`;
+// Where the ingress controller serves, as it published it in the Ingress's status: the host name
+// localhost on kind (ingress-nginx), the node IP on the local control plane's real node (Traefik).
+const ingressAddress = `kubectl get ingress catalog -n ${ns} -o jsonpath='{.status.loadBalancer.ingress[0].ip}{.status.loadBalancer.ingress[0].hostname}'`;
+// An address is published a moment before traffic to it flows (the proxy loads its routes, kube-proxy
+// its rules): a first try may find no answer, so it prints why instead of failing, and one tries again.
+const fetchInfo = `node -e "fetch('http://' + process.argv[1] + '/info').then(r => r.text(), e => 'no answer yet: ' + (e.cause?.code ?? e.message)).then(console.log)"`;
+const viaIngress = `${fetchInfo} "$(${ingressAddress})"`;
 const lbAddress = `kubectl get service catalog-lb -n ${ns} -o jsonpath='{.status.loadBalancer.ingress[0].ip}'`;
-const viaLoadBalancer = `node -e "fetch('http://' + process.argv[1] + '/info').then(r => r.text()).then(console.log)" "$(${lbAddress})"`;
+const viaLoadBalancer = `${fetchInfo} "$(${lbAddress})"`;
 
 /** Reads a Service, waiting until it exists. */
 async function service(ctx: LessonContext, name: string): Promise<V1Service> {
@@ -255,20 +261,24 @@ const lesson: Lesson = {
         }
         await service(ctx, backend.name);
       },
-      expected: 'ingress catalog with CLASS nginx; on kind, ADDRESS becomes localhost after a few seconds',
+      expected: 'ingress catalog with CLASS nginx; after a few seconds ADDRESS shows its controller: localhost on kind, 10.250.0.1 on the real node',
       hint: 'The backend names a Service and one of its ports, here by name (http).',
       solution: `kubectl apply -n ${ns} -f ${manifests}/ingress.yaml`,
     },
     {
       id: 'ingress-traffic',
       title: 'Reach the catalog through the Ingress',
-      commands: [viaIngress],
-      needs: 'kind',
+      commands: [
+        `kubectl wait --for=jsonpath='{.status.loadBalancer.ingress}' ingress/catalog -n ${ns} --timeout=2m`,
+        viaIngress,
+      ],
+      // ingress-nginx on kind, Traefik beside the local control plane's real node.
+      needs: 'containers',
       async verify(ctx) {
         await outputMatches(ctx, viaIngress, /"pod":"catalog-/);
       },
       expected: 'the /info answer of a catalog pod; run it a few times to see different pods answer',
-      hint: 'This runs on your machine, not in a pod: port 80 of localhost is ingress-nginx on the kind node.',
+      hint: 'This runs on your machine, not in a pod: port 80 of localhost is ingress-nginx on the kind node; 10.250.0.1:80 is Traefik on the real node.',
       solution: viaIngress,
     },
     {
@@ -279,14 +289,15 @@ const lesson: Lesson = {
         `kubectl wait --for=jsonpath='{.status.loadBalancer.ingress}' service/catalog-lb -n ${ns} --timeout=2m`,
         viaLoadBalancer,
       ],
-      needs: 'kind',
+      // cloud-provider-kind on kind (started by hand), MetalLB's controller beside the real node.
+      needs: 'containers',
       async verify(ctx) {
         await waitFor(async () => (await service(ctx, 'catalog-lb')).status?.loadBalancer?.ingress?.[0]?.ip,
-          () => new StepFailed('catalog-lb got no external IP; is cloud-provider-kind running?', `kubectl get service catalog-lb -n ${ns}`), 120_000);
+          () => new StepFailed('catalog-lb got no external IP; on kind, is cloud-provider-kind running?', `kubectl get service catalog-lb -n ${ns}; kubectl get events -n ${ns} --field-selector involvedObject.name=catalog-lb`), 120_000);
         await outputMatches(ctx, viaLoadBalancer, /"pod":"catalog-/);
       },
-      expected: 'EXTERNAL-IP changes from <pending> to an address; fetching /info from it reaches a catalog pod',
-      hint: 'Start cloud-provider-kind in another terminal first; it is the controller that fulfils LoadBalancer Services on kind.',
+      expected: 'EXTERNAL-IP changes from <pending> to an address (on the real node one of 10.250.1.0/24); fetching /info from it reaches a catalog pod (if it prints "no answer yet", run it again)',
+      hint: 'On kind, start cloud-provider-kind in another terminal first: it fulfils LoadBalancer Services there. On the real node MetalLB\'s controller already runs.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/loadbalancer.yaml`,
     },
   ],
