@@ -6,10 +6,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
  * What a step needs from the cluster. 'any': the API server and its controllers, which are real on
  * every cluster. 'containers': a node where containers really run — kind's, or the real node that
  * `npm run cluster -- up --local --real-node` adds — because only a running container writes a log,
- * serves a page or fails a probe; kwok's fake nodes merely report pods Running and Ready. 'kind':
- * what only the kind cluster brings besides (ingress-nginx on localhost:80, cloud-provider-kind).
+ * serves a page or fails a probe; kwok's fake nodes merely report pods Running and Ready.
  */
-export type Needs = 'any' | 'containers' | 'kind';
+export type Needs = 'any' | 'containers';
 
 export interface LessonContext {
   kc: KubeConfig;
@@ -17,8 +16,6 @@ export interface LessonContext {
   namespace: string;
   /** Whether containers really run here: some Ready node is not one of kwok's fakes. */
   containers: boolean;
-  /** kind (real nodes only), or the kit's local control plane (kwok's fake nodes, perhaps with a real one). */
-  cluster: 'kind' | 'local';
   /**
    * Runs the step's commands exactly as shown to the attendee, with kubectl pointed at the
    * guarded context. Returns their standard output.

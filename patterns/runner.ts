@@ -41,7 +41,7 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
   return {
     kc,
     namespace: lesson.id,
-    ...(await readCluster(kc)),
+    containers: await clusterRunsContainers(kc),
     async sh(command) {
       try {
         const { stdout } = await exec('bash', ['-o', 'pipefail', '-c', command], { cwd: repoRoot, env, timeout: 120_000 });
@@ -67,45 +67,28 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
   };
 }
 
-export type ClusterFacts = Pick<LessonContext, 'containers' | 'cluster'>;
-
 /**
- * What the nodes say about the cluster. kwok manages only the nodes annotated
+ * Whether containers really run on these nodes. kwok manages only the nodes annotated
  * `kwok.x-k8s.io/node: fake` (scripts/cluster/local.ts creates them so); they run nothing. Any
  * other Ready node has a real kubelet: kind's nodes, or the real node beside the fake ones.
  */
-export function clusterFacts(nodes: V1Node[]): ClusterFacts {
+export function nodesRunContainers(nodes: V1Node[]): boolean {
   const fake = (n: V1Node) => n.metadata?.annotations?.['kwok.x-k8s.io/node'] === 'fake';
   const ready = (n: V1Node) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-  return {
-    containers: nodes.some((n) => !fake(n) && ready(n)),
-    cluster: nodes.some(fake) ? 'local' : 'kind',
-  };
+  return nodes.some((n) => !fake(n) && ready(n));
 }
 
-export async function readCluster(kc: KubeConfig): Promise<ClusterFacts> {
-  return clusterFacts((await kc.makeApiClient(CoreV1Api).listNode()).items);
+export async function clusterRunsContainers(kc: KubeConfig): Promise<boolean> {
+  return nodesRunContainers((await kc.makeApiClient(CoreV1Api).listNode()).items);
 }
 
-/** What a step can lack: kind-only steps need containers too, so a cluster without them lacks those first. */
-export type Unmet = Exclude<Needs, 'any'>;
+/** What the CLI, the site and the tests say about a step this cluster cannot run, and how to fix it. */
+export const NEEDS_CONTAINERS =
+  "needs containers: this cluster's nodes are all kwok fakes; start it with `npm run cluster -- up --local --real-node` or use kind";
 
-export function unmet(needs: Needs, cluster: ClusterFacts): Unmet | undefined {
-  if (needs === 'any') return undefined;
-  if (!cluster.containers) return 'containers';
-  return needs === 'kind' && cluster.cluster !== 'kind' ? 'kind' : undefined;
-}
-
-/** What the CLI, the site and the tests say about a skipped step: what it needs and how to get it. */
-export const skipReason: Record<Unmet, string> = {
-  containers: "needs containers: this cluster's nodes are all kwok fakes; start it with `npm run cluster -- up --local --real-node` or use kind",
-  kind: 'needs kind: ingress-nginx on localhost:80 and cloud-provider-kind come only with the kind cluster (`npm run cluster -- up`)',
-};
-
-/** Why a step that needs `needs` cannot run on this cluster; undefined when it can. */
-export function cannotRun(needs: Needs, cluster: ClusterFacts): string | undefined {
-  const missing = unmet(needs, cluster);
-  return missing && skipReason[missing];
+/** Why a step that needs `needs` cannot run where containers do (or do not) run; undefined when it can. */
+export function cannotRun(needs: Needs, containers: boolean): string | undefined {
+  return needs === 'containers' && !containers ? NEEDS_CONTAINERS : undefined;
 }
 
 /** Does the step: its own run(), or else its commands one after another. */
@@ -117,7 +100,7 @@ export async function runStep(step: Step, ctx: LessonContext): Promise<void> {
 export interface VerifyResult {
   verified: number;
   /** Steps this cluster cannot run, never counted as verified. */
-  skipped: { step: Step; unmet: Unmet }[];
+  skipped: Step[];
   total: number;
   failure?: { step: Step; error: Error };
 }
@@ -131,10 +114,10 @@ export async function verifyLesson(lesson: Lesson, ctx: LessonContext, log: (lin
   const result: VerifyResult = { verified: 0, skipped: [], total: lesson.steps.length };
   for (const [i, step] of lesson.steps.entries()) {
     const label = `step ${i + 1} ${step.id}`;
-    const missing = unmet(step.needs, ctx);
-    if (missing) {
-      result.skipped.push({ step, unmet: missing });
-      log(`skip ${label} (${skipReason[missing]})`);
+    const reason = cannotRun(step.needs, ctx.containers);
+    if (reason) {
+      result.skipped.push(step);
+      log(`skip ${label} (${reason})`);
       continue;
     }
     try {

@@ -6,7 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
-import { cannotRun, openContext, readCluster, runStep, type OpenContext } from '../patterns/runner.ts';
+import { cannotRun, clusterRunsContainers, openContext, runStep, type OpenContext } from '../patterns/runner.ts';
 
 export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { router: express.Router; close(): Promise<void> } {
   const api = express.Router();
@@ -20,13 +20,9 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     if (!kc) return res.json({ live: false });
     // Live only if the cluster answers. Its nodes decide which steps can run; the page shows the
     // reason on the others, keyed by what a step needs (a section's data-needs).
-    const cluster = await readCluster(kc).catch(() => undefined);
-    if (!cluster) return res.json({ live: false, context: kc.getCurrentContext() });
-    res.json({
-      live: true,
-      context: kc.getCurrentContext(),
-      cannotRun: { containers: cannotRun('containers', cluster), kind: cannotRun('kind', cluster) },
-    });
+    const containers = await clusterRunsContainers(kc).catch(() => undefined);
+    if (containers === undefined) return res.json({ live: false, context: kc.getCurrentContext() });
+    res.json({ live: true, context: kc.getCurrentContext(), cannotRun: { containers: cannotRun('containers', containers) } });
   });
 
   // Only pages served from this server may press the buttons: a page from any other site
@@ -46,7 +42,7 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     if (!kc) return res.status(503).json({ ok: false, message: 'no workshop cluster is reachable' });
     try {
       const ctx = await contextFor(lesson);
-      const reason = cannotRun(step.needs, ctx);
+      const reason = cannotRun(step.needs, ctx.containers);
       if (reason) return res.status(409).json({ ok: false, message: reason });
       if (action === 'run') await runStep(step, ctx);
       else await step.verify(ctx);

@@ -2,7 +2,7 @@
 // expected result, hint, solution) from the same step objects the CLI runs, so the site can
 // never show a command that the tests did not run.
 import { Marked } from 'marked';
-import type { Lesson, Needs, Step } from '../patterns/lesson.ts';
+import type { Lesson, Step } from '../patterns/lesson.ts';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -81,15 +81,11 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
 }
 
-const badgeTitle: Record<Exclude<Needs, 'any'>, string> = {
-  containers: 'Needs containers that really run: kind, or the local control plane with --real-node',
-  kind: 'Needs the kind cluster',
-};
-
 function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {
   const commands = step.commands.map((c) => `<div class="command"><pre><code>${escape(c)}</code></pre>` +
     `<button type="button" class="copy" data-command="${escape(c)}" aria-label="Copy command">Copy</button></div>`).join('\n');
-  const badge = step.needs === 'any' ? '' : ` <span class="badge" title="${badgeTitle[step.needs]}">${step.needs}</span>`;
+  const badge = step.needs === 'containers'
+    ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>Step ${n}: ${escape(step.title)}${badge}</h3>
 ${md.parse(prose, { async: false })}

@@ -47,7 +47,7 @@ describe.each(lessons)('lesson page $id', (lesson) => {
     await page.locator('body.live-mode').waitFor();
     for (const step of lesson.steps) {
       const section = page.locator(`#step-${step.id}`);
-      const reason = cannotRun(step.needs, ctx);
+      const reason = cannotRun(step.needs, ctx.containers);
       if (reason) {
         // Skipped, saying why: the buttons are off, the server refuses them anyway, nothing is ticked.
         expect(await section.locator('.result').textContent()).toBe(reason);
