@@ -4,7 +4,7 @@
 //   down    stop it and remove its state
 //   status  what is running
 //   binaries  find, download or build the local control plane's binaries (and print where;
-//           --real-node: also the node's kubelet, kube-proxy and CoreDNS)
+//           --real-node: also the node's kubelet, kube-proxy, CoreDNS, Traefik and MetalLB)
 // Without --local this drives kind (needs Docker); with --local, the local control plane.
 import { parseArgs } from 'node:util';
 import { resolveBinaries } from './cluster/binaries.ts';
@@ -44,7 +44,7 @@ try {
       break;
     case 'status':
       console.log(await localStatus());
-      if (!values.local) console.log(await kind.status().catch((e) => `kind: ${e.message}`));
+      if (!values.local) console.log(await kind.status().catch(() => 'kind: not available (kind or Docker missing)'));
       break;
     case 'binaries':
       {

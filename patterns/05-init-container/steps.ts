@@ -60,7 +60,12 @@ const lesson: Lesson = {
     {
       id: 'waiting',
       title: 'Watch the pod wait for the database',
-      commands: [`kubectl get pods -n ${ns} -l app=web`, showLog],
+      commands: [
+        `kubectl get pods -n ${ns} -l app=web`,
+        // A log exists only once the container has started; right after the apply it may not have.
+        `kubectl wait pod -n ${ns} -l app=web --for=jsonpath='{.status.initContainerStatuses[0].started}'=true --timeout=60s`,
+        showLog,
+      ],
       needs: 'containers',
       async verify(ctx) {
         await outputMatches(ctx, showLog, /waiting for database: (ENOTFOUND|EAI_AGAIN|ECONNREFUSED)/);
