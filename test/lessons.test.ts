@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
-import { NEEDS_CONTAINERS, openContext, verifyLesson, type OpenContext } from '../patterns/runner.ts';
+import { NEEDS_CONTAINERS, openContext, resetLesson, verifyLesson, type OpenContext } from '../patterns/runner.ts';
 import { testKubeConfig } from './cluster.ts';
 
 describe.each(lessons)('lesson $id', (lesson) => {
@@ -12,8 +12,10 @@ describe.each(lessons)('lesson $id', (lesson) => {
   beforeAll(async () => {
     ctx = await openContext(lesson, testKubeConfig());
   });
+  // Reset afterwards too: a lesson's leftovers (lesson 9's in-cluster operator) must not act on
+  // the suites that run after it.
   afterAll(async () => {
-    await ctx?.close();
+    if (ctx) await resetLesson(lesson, ctx).finally(() => ctx.close());
   });
 
   it('verifies every step that can run here, and skips the others saying why', async () => {

@@ -54,6 +54,19 @@ async function deleteWatchers(ctx: LessonContext): Promise<void> {
   await ctx.stopRunning('config-watcher');
 }
 
+/**
+ * The in-cluster operator of the last step lives in a namespace of its own, outside the lesson's:
+ * left running, it would go on reconciling every ConfigWatcher in the cluster.
+ */
+async function resetOperatorLesson(ctx: LessonContext): Promise<void> {
+  await deleteWatchers(ctx);
+  const core = ctx.kc.makeApiClient(CoreV1Api);
+  const gone = () => core.readNamespace({ name: 'config-watcher' }).then(() => undefined, () => true);
+  if (await gone()) return;
+  await core.deleteNamespace({ name: 'config-watcher' });
+  await waitFor(gone, () => new Error('namespace config-watcher of the in-cluster operator was not deleted within 120 s'), 120_000);
+}
+
 const lesson: Lesson = {
   id: ns,
   number: 9,
@@ -208,7 +221,7 @@ const lesson: Lesson = {
       solution: 'kubectl apply -f operator/config-watcher/manifests/rbac.yaml -f operator/config-watcher/manifests/deployment.yaml',
     },
   ],
-  reset: deleteWatchers,
+  reset: resetOperatorLesson,
 };
 
 export default lesson;
