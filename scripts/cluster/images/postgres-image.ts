@@ -8,12 +8,12 @@
 // One image serves both lessons that run a server in a pod: lesson 11 writes its manifest for the
 // official image's variables (POSTGRES_*), lesson 12's operator for sclorg's (POSTGRESQL_*), as
 // Clowder does; the start script reads either.
-import { open, lstat, mkdtemp, readlink, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, lstat, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { $ } from 'zx';
 import { POSTGRES_IMAGE } from '../kind.ts';
-import { writeOciArchive, type ImageConfig } from './oci-archive.ts';
-import { rootfsDigest, stageRootfs, type RootfsEntry } from './rootfs.ts';
+import { type ImageConfig } from './oci-archive.ts';
+import { imageFromRootfs, type RootfsEntry } from './rootfs.ts';
 import { sharedLibraries, staticBusybox } from './workshop-image.ts';
 
 /** Where Debian keeps one major version's programs; every other path follows from the packages. */
@@ -41,19 +41,7 @@ export const POSTGRES_CONFIG: ImageConfig = {
 
 /** The image's cache key (a digest of every file that goes in) and its build. */
 export async function postgresImage(): Promise<{ key: string; build(archive: string): Promise<void> }> {
-  const entries = await postgresRootfs();
-  return {
-    key: await rootfsDigest(entries),
-    build: async (archive) => {
-      const rootfs = await mkdtemp(join(dirname(archive), '.rootfs-'));
-      try {
-        await stageRootfs(entries, rootfs);
-        await writeOciArchive({ rootfs, config: POSTGRES_CONFIG, name: POSTGRES_IMAGE, archive });
-      } finally {
-        await rm(rootfs, { recursive: true, force: true });
-      }
-    },
-  };
+  return imageFromRootfs(await postgresRootfs(), POSTGRES_CONFIG, POSTGRES_IMAGE);
 }
 
 export async function postgresRootfs(): Promise<RootfsEntry[]> {

@@ -3,8 +3,9 @@
 // and then the staging directory that oci-archive.ts packs.
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeOciArchive, type ImageConfig } from './oci-archive.ts';
 
 /** One path in the image (absolute), with where its content comes from. */
 export type RootfsEntry =
@@ -65,4 +66,20 @@ export async function stageRootfs(entries: RootfsEntry[], root: string): Promise
       await chmod(target, entry.dir);
     }
   }
+}
+
+/** An image from its rootfs entries: its cache key (a digest of every file that goes in) and its build. */
+export async function imageFromRootfs(entries: RootfsEntry[], config: ImageConfig, name: string): Promise<{ key: string; build(archive: string): Promise<void> }> {
+  return {
+    key: await rootfsDigest(entries),
+    build: async (archive) => {
+      const rootfs = await mkdtemp(join(dirname(archive), '.rootfs-'));
+      try {
+        await stageRootfs(entries, rootfs);
+        await writeOciArchive({ rootfs, config, name, archive });
+      } finally {
+        await rm(rootfs, { recursive: true, force: true });
+      }
+    },
+  };
 }

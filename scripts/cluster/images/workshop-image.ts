@@ -2,13 +2,13 @@
 // binary the kit's scripts run, the glibc libraries it links, busybox for the shell the lessons
 // `kubectl exec` into, and /app as sidecars/image-content.ts defines it (the kind image,
 // sidecars/Dockerfile, holds the same /app).
-import { mkdtemp, open, realpath, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
 import { $ } from 'zx';
 import { appFiles } from '../../../sidecars/image-content.ts';
 import { WORKSHOP_IMAGE } from '../kind.ts';
-import { writeOciArchive, type ImageConfig } from './oci-archive.ts';
-import { rootfsDigest, stageRootfs, type RootfsEntry } from './rootfs.ts';
+import { type ImageConfig } from './oci-archive.ts';
+import { imageFromRootfs, type RootfsEntry } from './rootfs.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
@@ -25,19 +25,7 @@ export const WORKSHOP_CONFIG: ImageConfig = {
 
 /** The image's cache key (a digest of every file that goes in) and its build. */
 export async function workshopImage(): Promise<{ key: string; build(archive: string): Promise<void> }> {
-  const entries = await workshopRootfs();
-  return {
-    key: await rootfsDigest(entries),
-    build: async (archive) => {
-      const rootfs = await mkdtemp(join(dirname(archive), '.rootfs-'));
-      try {
-        await stageRootfs(entries, rootfs);
-        await writeOciArchive({ rootfs, config: WORKSHOP_CONFIG, name: WORKSHOP_IMAGE, archive });
-      } finally {
-        await rm(rootfs, { recursive: true, force: true });
-      }
-    },
-  };
+  return imageFromRootfs(await workshopRootfs(), WORKSHOP_CONFIG, WORKSHOP_IMAGE);
 }
 
 export async function workshopRootfs(): Promise<RootfsEntry[]> {
