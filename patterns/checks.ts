@@ -4,21 +4,53 @@ import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Pod } from '@kubernetes/cl
 import { StepFailed, type LessonContext } from './lesson.ts';
 import { waitFor } from './wait-for.ts';
 
-/** Waits until a Deployment has rolled out completely: every replica updated and available. */
-export async function deploymentRolledOut(ctx: LessonContext, name: string, timeoutMs?: number): Promise<void> {
+/** How long a check gives an object to appear before it calls the state plainly wrong. */
+export const MISSING_AFTER_MS = 15_000;
+
+/**
+ * Why pods of `selector` cannot become ready, if a container says so plainly (an image the node
+ * cannot get, a crash loop, a missing ConfigMap): then waiting longer only hides the problem.
+ */
+export async function podTrouble(ctx: LessonContext, selector: string): Promise<string | undefined> {
+  const pods = await ctx.kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, labelSelector: selector });
+  for (const pod of pods.items) {
+    const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+    const bad = statuses.find((c) => TROUBLE.includes(c.state?.waiting?.reason ?? ''));
+    if (bad) return `pod ${pod.metadata?.name}: container ${bad.name} is ${bad.state!.waiting!.reason} (${bad.state!.waiting!.message ?? bad.image})`;
+  }
+  return undefined;
+}
+const TROUBLE = ['ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull', 'InvalidImageName', 'CrashLoopBackOff', 'CreateContainerConfigError', 'CreateContainerError'];
+
+/**
+ * Waits until a Deployment has rolled out completely: every replica updated and available. A
+ * rollout is a genuine wait (up to `timeoutMs`, and it says how far it got); a Deployment that does
+ * not exist, or pods that plainly cannot start, fail at once.
+ */
+export async function deploymentRolledOut(ctx: LessonContext, name: string, timeoutMs = 120_000): Promise<string> {
   const apps = ctx.kc.makeApiClient(AppsV1Api);
+  const lookAt = `kubectl rollout status deployment/${name} -n ${ctx.namespace}; kubectl describe deployment ${name} -n ${ctx.namespace}`;
+  const since = Date.now();
   let seen = 'not found';
   await waitFor(async () => {
     const d = await apps.readNamespacedDeployment({ name, namespace: ctx.namespace }).catch(() => undefined);
-    if (!d) return undefined;
+    if (!d) {
+      if (Date.now() - since > MISSING_AFTER_MS) throw new StepFailed(`deployment ${name} does not exist in namespace ${ctx.namespace}`, `kubectl get deployments -n ${ctx.namespace}`);
+      return undefined;
+    }
     const want = d.spec?.replicas ?? 1;
     const s = d.status ?? {};
-    seen = `${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} available, ${s.replicas ?? 0} in total of ${want} wanted`;
+    seen = `${s.updatedReplicas ?? 0}/${want} updated, ${s.availableReplicas ?? 0}/${want} available` +
+      ((s.replicas ?? 0) > want ? `, ${s.replicas} pods in all` : '');
+    const selector = Object.entries(d.spec?.selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+    const trouble = await podTrouble(ctx, selector);
+    if (trouble) throw new StepFailed(`deployment ${name} cannot roll out: ${trouble}`, lookAt);
     const done = s.observedGeneration === d.metadata?.generation && (s.updatedReplicas ?? 0) === want &&
       (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want;
+    if (!done) ctx.progress(`waiting for deployment ${name} to roll out (up to ${timeoutMs / 1000} s): ${seen}`);
     return done ? true : undefined;
-  }, () => new StepFailed(`deployment ${name} has not rolled out (${seen})`,
-    `kubectl rollout status deployment/${name} -n ${ctx.namespace}; kubectl describe deployment ${name} -n ${ctx.namespace}`), timeoutMs);
+  }, () => new StepFailed(`deployment ${name} has not rolled out (${seen})`, lookAt), timeoutMs);
+  return `deployment ${name} rolled out: ${seen}`;
 }
 
 /** The ready pods matching a label selector. */
@@ -54,7 +86,9 @@ export async function serviceRoutesTo(ctx: LessonContext, service: string, selec
   return waitFor(async () => {
     want = (await readyPods(ctx, selector)).map((p) => p.status!.podIP!).sort();
     seen = await readyEndpointIPs(ctx, service);
-    return want.length > 0 && seen.join() === want.join() ? seen : undefined;
+    const done = want.length > 0 && seen.join() === want.join();
+    if (!done) ctx.progress(`service ${service} routes to [${seen.join(', ')}]; waiting for the ready pods with ${selector}: [${want.join(', ')}]`);
+    return done ? seen : undefined;
   }, () => new StepFailed(
     `service ${service} routes to [${seen.join(', ')}] but the ready pods with ${selector} are [${want.join(', ')}]`,
     `kubectl get endpointslices -n ${ctx.namespace} -l kubernetes.io/service-name=${service} -o wide; kubectl get pods -n ${ctx.namespace} -l ${selector} -o wide`));
@@ -66,6 +100,7 @@ export async function readyPod(ctx: LessonContext, selector: string): Promise<V1
   return waitFor(async () => {
     const pods = await readyPods(ctx, selector);
     count = pods.length;
+    if (count !== 1) ctx.progress(`waiting for exactly one ready pod with ${selector}: ${count} now`);
     return count === 1 ? pods[0] : undefined;
   }, () => new StepFailed(`expected exactly one ready pod with ${selector}, found ${count}`,
     `kubectl get pods -n ${ctx.namespace} -l ${selector}`));
@@ -97,13 +132,14 @@ export function sharesEmptyDir(ctx: LessonContext, pod: V1Pod, volume: string, c
 }
 
 /**
- * Runs a command (usually a `kubectl exec`) until its output matches. For kind steps, where only a
- * running container can answer; retried because a rollout or a sync may still be under way.
+ * Runs a command (usually a `kubectl exec`) until its output matches. For steps that need
+ * containers, where only a running container can answer; retried because a rollout or a sync may still be under way.
  */
 export async function outputMatches(ctx: LessonContext, command: string, pattern: RegExp, timeoutMs = 60_000): Promise<string> {
   let seen = '';
   return waitFor(async () => {
     seen = await ctx.sh(command).catch((error: Error) => error.message);
+    if (!pattern.test(seen)) ctx.progress(`waiting for \`${command}\` to print ${pattern}: ${seen.trim().split('\n').at(-1)?.slice(0, 120) ?? ''}`);
     return pattern.test(seen) ? seen : undefined;
   }, () => new StepFailed(`expected output matching ${pattern}, got: ${seen.trim().slice(0, 400)}`, command), timeoutMs);
 }

@@ -10,6 +10,46 @@ import type { KubeConfig } from '@kubernetes/client-node';
  */
 export type Needs = 'any' | 'containers';
 
+/**
+ * What the attendee types, in order. A string is a command that runs to completion and must
+ * succeed. The other forms are what the attendee does with a second terminal, or a command whose
+ * failure is the lesson.
+ */
+export type Command = string | Fails | Program | CtrlC;
+
+/** A command that must fail: the error it prints (an API server's refusal) is what the step shows. */
+export interface Fails {
+  fails: string;
+}
+
+/**
+ * A long-running program the attendee starts in a terminal of its own and leaves running: an
+ * operator, a web front. The runner starts it exactly as shown, as a process of its own that
+ * outlives the CLI, and records it (`npm run lesson -- status`) until a CtrlC, a reset or
+ * `cluster down` stops it by PID.
+ */
+export interface Program {
+  /** Names the terminal: `lesson status` lists it, a later CtrlC refers to it. */
+  terminal: string;
+  start: string;
+  /** The log line that says it is ready; the next command waits for it, as the attendee would. */
+  ready: RegExp;
+}
+
+/** The attendee's Ctrl-C in a terminal a Program started. */
+export interface CtrlC {
+  stop: string;
+}
+
+/** The text a command shows: what the attendee types, in whichever terminal. */
+export function commandText(command: Command): string {
+  if (typeof command === 'string') return command;
+  if ('fails' in command) return command.fails;
+  if ('start' in command) return command.start;
+  return `# Ctrl-C in the ${command.stop} terminal`;
+}
+
+/** What a check may use: it reads the cluster and says what it sees, it never changes anything. */
 export interface LessonContext {
   kc: KubeConfig;
   /** The lesson's namespace; every lesson works in its own. */
@@ -17,18 +57,12 @@ export interface LessonContext {
   /** Whether containers really run here: some Ready node is not one of kwok's fakes. */
   containers: boolean;
   /**
-   * Runs the step's commands exactly as shown to the attendee, with kubectl pointed at the
-   * guarded context. Returns their standard output.
+   * Runs a command that only reads (kubectl get, kubectl exec … curl) with kubectl pointed at the
+   * guarded context, and returns its standard output; throws with its error output if it fails.
    */
   sh(command: string): Promise<string>;
-  /**
-   * Keeps a program running for the rest of the lesson run — what the attendee starts in a
-   * second terminal, such as an operator. `start` launches it and returns how to stop it; the
-   * runner stops everything when the run ends. Starting a name that is already running does nothing.
-   */
-  keepRunning(name: string, start: () => Promise<() => Promise<void>>): Promise<void>;
-  /** Stops what keepRunning started under this name (the attendee's Ctrl-C); nothing if it is not running. */
-  stopRunning(name: string): Promise<void>;
+  /** Tells the attendee what a check is waiting for ("2/4 pods ready"); repeated text is shown once. */
+  progress(text: string): void;
 }
 
 export interface Step {
@@ -36,13 +70,20 @@ export interface Step {
   id: string;
   /** Matches the lesson's `### Step N: <title>` heading. */
   title: string;
-  /** Exactly what the attendee types, in order. */
-  commands: string[];
+  /** Exactly what the attendee types, in order; running the step runs these and nothing else. */
+  commands: Command[];
   needs: Needs;
-  /** Does what the step teaches. The default runs `commands`. */
-  run?(ctx: LessonContext): Promise<void>;
-  /** Reads cluster state; throws a StepFailed that says what is wrong and where to look. */
-  verify(ctx: LessonContext): Promise<void>;
+  /**
+   * The Deployment (its pods' `app` label) whose rollout these commands start: the runner records
+   * its ready pods, old version against new, while they run, for the lesson's chart. Only watches.
+   */
+  records?: string;
+  /**
+   * Reads cluster state and returns what it saw when the step worked ("4 pods at VERSION 2.0");
+   * throws a StepFailed that says what is wrong and where to look. A check fails within 15 s when
+   * the state is plainly wrong (an object missing); only a genuine wait, such as a rollout, takes longer.
+   */
+  verify(ctx: LessonContext): Promise<string>;
   /** What the attendee should see when it worked. */
   expected: string;
   hint: string;
@@ -60,8 +101,9 @@ export interface Lesson {
   dir: string;
   steps: Step[];
   /**
-   * Cleans up what deleting the lesson namespace cannot: cluster-scoped objects, and objects whose
-   * finalizers need the lesson's operator running to go away. Runs before the namespace is deleted.
+   * Cleans up what deleting the lesson namespace cannot: cluster-scoped objects, objects whose
+   * finalizers only the lesson's (now stopped) operator would remove, servers outside the cluster.
+   * Runs after the lesson's programs were stopped and before the namespace is deleted.
    */
   reset?(ctx: LessonContext): Promise<void>;
 }

@@ -1,7 +1,7 @@
 // Step 1 of every lesson: its own namespace, enforcing the "restricted" Pod Security Standard.
 // The API server then rejects any pod of the lesson that runs as root, keeps capabilities or
 // may escalate privileges — so every manifest in the kit is proven to follow the standard.
-import { CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { StepFailed, type Step } from './lesson.ts';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
@@ -20,16 +20,6 @@ export function namespaceStep(namespace: string, level: 'restricted' | 'baseline
       `kubectl label namespace ${namespace} ${ENFORCE}=${level}`,
     ],
     needs: 'any',
-    // Idempotent, unlike `kubectl create`: running a lesson twice must not fail here.
-    async run(ctx) {
-      const core = ctx.kc.makeApiClient(CoreV1Api);
-      const exists = await core.readNamespace({ name: namespace }).then(() => true, () => false);
-      if (!exists) await core.createNamespace({ body: { metadata: { name: namespace } } });
-      await core.patchNamespace({
-        name: namespace,
-        body: { metadata: { labels: { [ENFORCE]: level } } },
-      }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
-    },
     async verify(ctx) {
       const core = ctx.kc.makeApiClient(CoreV1Api);
       const ns = await core.readNamespace({ name: namespace }).catch(() => undefined);
@@ -37,9 +27,10 @@ export function namespaceStep(namespace: string, level: 'restricted' | 'baseline
       if (ns.metadata?.labels?.[ENFORCE] !== level) {
         throw new StepFailed(`namespace ${namespace} does not enforce the ${level} Pod Security Standard`, `kubectl get namespace ${namespace} --show-labels`);
       }
+      return `namespace ${namespace} exists and enforces ${ENFORCE}=${level}`;
     },
     expected: `namespace/${namespace} created, then labeled`,
-    hint: 'The label key is pod-security.kubernetes.io/enforce.',
+    hint: 'The label key is pod-security.kubernetes.io/enforce. If the namespace already exists from an earlier run, `npm run lesson -- reset <id>` starts the lesson over.',
     solution: `kubectl create namespace ${namespace} && kubectl label namespace ${namespace} ${ENFORCE}=${level}`,
   };
 }

@@ -1,19 +1,43 @@
 // Runs and checks lesson steps. The CLI, the site's live server and the tests all come through
-// here, so "verified" means the same thing everywhere.
+// here, so "verified" means the same thing everywhere. Running a step means running its commands,
+// exactly as shown, in a shell; checking it means reading the cluster. Everything either does is
+// reported as a transcript: the commands, their real output, what a check waits for and saw.
 import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { resolveBinaries } from '../scripts/cluster/binaries.ts';
-import type { Lesson, LessonContext, Needs, Step } from './lesson.ts';
+import { commandText, type Command, type Lesson, type LessonContext, type Needs, type Step } from './lesson.ts';
+import { programsDir, runningPrograms, startProgram, stopProgram } from './programs.ts';
+import { recordRollout, saveRecording } from './rollout-recorder.ts';
+import { runShell } from './shell.ts';
 import { waitFor } from './wait-for.ts';
 
-const exec = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..');
 
+/** One line or chunk of a transcript, as the CLI prints it and the site's terminal pane shows it. */
+export type TranscriptEvent =
+  /** A command as typed; `terminal` when it is typed in a program's own terminal. */
+  | { type: 'command'; text: string; terminal?: string }
+  /** What a command or a program printed, as it came. */
+  | { type: 'output'; text: string }
+  /** What the runner itself did: a program started or stopped. */
+  | { type: 'note'; text: string }
+  /** What a check is waiting for. */
+  | { type: 'progress'; text: string }
+  | { type: 'verdict'; ok: boolean; text: string };
+
+export type Transcript = (event: TranscriptEvent) => void;
+
 export interface OpenContext extends LessonContext {
+  /** Where this cluster's programs are recorded. */
+  programs: string;
+  /** Runs one command of a step, streaming to the transcript; throws if it did not do as shown. */
+  run(command: Command): Promise<void>;
+  /** Adds to the transcript. */
+  say: Transcript;
+  /** Sends this context's transcript elsewhere from now on (the site: to the request in progress). */
+  setTranscript(transcript: Transcript): void;
   close(): Promise<void>;
 }
 
@@ -21,10 +45,11 @@ export interface OpenContext extends LessonContext {
  * Builds the context a lesson runs in. `kc` must already have passed the context guard: the
  * commands get a private kubeconfig holding only that context, so they cannot reach another.
  */
-export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenContext> {
+export async function openContext(lesson: Lesson, kc: KubeConfig, transcript: Transcript = () => {}): Promise<OpenContext> {
   const dir = await mkdtemp(join(tmpdir(), 'k8s-patterns-lesson-'));
   const kubeconfig = join(dir, 'kubeconfig');
-  await writeFile(kubeconfig, kc.exportConfig(), { mode: 0o600 });
+  const only = onlyCurrentContext(kc);
+  await writeFile(kubeconfig, only, { mode: 0o600 });
   // The kit's own kubectl matches the cluster's version; fall back to the one on PATH.
   const kubectl = await resolveBinaries(() => {}).then((b) => b.kubectl, () => undefined);
   const env = {
@@ -32,39 +57,69 @@ export async function openContext(lesson: Lesson, kc: KubeConfig): Promise<OpenC
     KUBECONFIG: kubeconfig,
     PATH: kubectl ? `${dirname(kubectl)}:${process.env.PATH}` : process.env.PATH,
   };
-  const running = new Map<string, Promise<() => Promise<void>>>();
-  const stopRunning = async (name: string) => {
-    const started = running.get(name);
-    running.delete(name);
-    if (started) await (await started.catch(() => async () => {}))();
-  };
-  return {
+  const programs = programsDir(kc.getCurrentCluster()?.server ?? 'unknown');
+  let say = transcript;
+  let lastProgress = '';
+  const output = (text: string) => { if (text) say({ type: 'output', text }); };
+
+  const ctx: OpenContext = {
     kc,
     namespace: lesson.id,
     containers: await clusterRunsContainers(kc),
+    programs,
     async sh(command) {
-      try {
-        const { stdout } = await exec('bash', ['-o', 'pipefail', '-c', command], { cwd: repoRoot, env, timeout: 120_000 });
-        return stdout;
-      } catch (error) {
-        const e = error as { stderr?: string; message: string };
-        throw new Error(`command failed: ${command}\n${(e.stderr || e.message).trim()}`);
-      }
+      const r = await runShell(command, { cwd: repoRoot, env });
+      if (r.code !== 0) throw new Error(`command failed: ${command}\n${(r.stderr || r.stdout).trim()}`);
+      return r.stdout;
     },
-    async keepRunning(name, start) {
-      if (!running.has(name)) {
-        const started = start();
-        running.set(name, started);
-        started.catch(() => running.delete(name)); // a failed start may be tried again
-      }
-      await running.get(name);
+    progress(text) {
+      if (text !== lastProgress) say({ type: 'progress', text });
+      lastProgress = text;
     },
-    stopRunning,
+    async run(command) {
+      if (typeof command === 'object' && 'stop' in command) {
+        say({ type: 'command', text: 'Ctrl-C', terminal: command.stop });
+        const found = (await runningPrograms(programs, lesson.id)).find((p) => p.terminal === command.stop);
+        if (!found) return say({ type: 'note', text: `${command.stop} was not running` });
+        await stopProgram(programs, found);
+        return say({ type: 'note', text: `stopped ${command.stop} (pid ${found.pid})` });
+      }
+      if (typeof command === 'object' && 'start' in command) {
+        say({ type: 'command', text: command.start, terminal: command.terminal });
+        const started = await startProgram(programs, lesson.id, command, { cwd: repoRoot, env, kubeconfig: only, onOutput: output });
+        const { pid, log } = started.program;
+        return say({ type: 'note', text: started.already
+          ? `${command.terminal} is already running (pid ${pid}); its log: ${log}`
+          : `${command.terminal} keeps running in its own terminal (pid ${pid}); its log: ${log}` });
+      }
+      const text = commandText(command);
+      say({ type: 'command', text });
+      const r = await runShell(text, { cwd: repoRoot, env, onOutput: output });
+      const mustFail = typeof command === 'object';
+      if (mustFail && r.code === 0) throw new Error(`this command should have been refused, but it succeeded: ${text}`);
+      if (!mustFail && r.code !== 0) throw new Error(`command exited with code ${r.code}: ${text}`);
+      if (mustFail) say({ type: 'note', text: `refused (exit code ${r.code}), as the lesson expects` });
+    },
+    say: (event) => say(event),
+    setTranscript(next) {
+      say = next;
+      lastProgress = '';
+    },
     async close() {
-      for (const name of [...running.keys()]) await stopRunning(name);
       await rm(dir, { recursive: true, force: true });
     },
   };
+  return ctx;
+}
+
+/** The kubeconfig of the current context alone: commands and programs get nothing else. */
+function onlyCurrentContext(kc: KubeConfig): string {
+  const context = kc.getContextObject(kc.getCurrentContext())!;
+  const config = JSON.parse(kc.exportConfig()) as { clusters: { name: string }[]; users: { name: string }[]; contexts: { name: string }[] };
+  config.clusters = config.clusters.filter((c) => c.name === context.cluster);
+  config.users = config.users.filter((u) => u.name === context.user);
+  config.contexts = config.contexts.filter((c) => c.name === context.name);
+  return JSON.stringify(config);
 }
 
 /**
@@ -91,10 +146,37 @@ export function cannotRun(needs: Needs, containers: boolean): string | undefined
   return needs === 'containers' && !containers ? NEEDS_CONTAINERS : undefined;
 }
 
-/** Does the step: its own run(), or else its commands one after another. */
-export async function runStep(step: Step, ctx: LessonContext): Promise<void> {
-  if (step.run) return step.run(ctx);
-  for (const command of step.commands) await ctx.sh(command);
+/** Runs the step's commands in order, recording the rollout they start when the step says so. */
+export async function runStep(step: Step, ctx: OpenContext): Promise<void> {
+  const commands = async () => {
+    for (const command of step.commands) await ctx.run(command);
+  };
+  if (!step.records) return commands();
+  const series = await recordRollout(ctx.kc, ctx.namespace, step.records, commands);
+  await saveRecording(ctx.namespace, step.records, series);
+}
+
+export interface StepOutcome {
+  ok: boolean;
+  /** What the check saw when it passed; what is wrong, and where to look, when not. */
+  text: string;
+}
+
+/**
+ * Runs a step's commands (unless `checkOnly`: the attendee typed them), then its check against
+ * the cluster as it is. The verdict ends the step's transcript. `ran` is told between the two.
+ */
+export async function doStep(step: Step, ctx: OpenContext, options: { checkOnly?: boolean; ran?: () => void } = {}): Promise<StepOutcome> {
+  let outcome: StepOutcome;
+  try {
+    if (!options.checkOnly) await runStep(step, ctx);
+    options.ran?.();
+    outcome = { ok: true, text: await step.verify(ctx) };
+  } catch (error) {
+    outcome = { ok: false, text: `${(error as Error).message}\n  hint: ${step.hint}` };
+  }
+  ctx.say({ type: 'verdict', ...outcome });
+  return outcome;
 }
 
 export interface VerifyResult {
@@ -102,40 +184,46 @@ export interface VerifyResult {
   /** Steps this cluster cannot run, never counted as verified. */
   skipped: Step[];
   total: number;
-  failure?: { step: Step; error: Error };
+  failure?: { step: Step; message: string };
 }
 
 /**
  * Resets the lesson, then runs and checks every step in order. Steps build on each other, so
- * the first failure ends the run.
+ * the first failure ends the run. `starting` is told before each step, `ran` after its commands
+ * and before its check.
  */
-export async function verifyLesson(lesson: Lesson, ctx: LessonContext, log: (line: string) => void): Promise<VerifyResult> {
+export async function verifyLesson(
+  lesson: Lesson, ctx: OpenContext, hooks: { starting?: (step: Step) => void; ran?: (step: Step) => void } = {},
+): Promise<VerifyResult> {
   await resetLesson(lesson, ctx);
   const result: VerifyResult = { verified: 0, skipped: [], total: lesson.steps.length };
-  for (const [i, step] of lesson.steps.entries()) {
-    const label = `step ${i + 1} ${step.id}`;
+  for (const step of lesson.steps) {
+    hooks.starting?.(step);
     const reason = cannotRun(step.needs, ctx.containers);
     if (reason) {
       result.skipped.push(step);
-      log(`skip ${label} (${reason})`);
+      ctx.say({ type: 'note', text: `skipped: ${reason}` });
       continue;
     }
-    try {
-      await runStep(step, ctx);
-      await step.verify(ctx);
-      result.verified++;
-      log(`ok   ${label}`);
-    } catch (error) {
-      result.failure = { step, error: error as Error };
-      log(`FAIL ${label}: ${(error as Error).message}\n  hint: ${step.hint}`);
+    const outcome = await doStep(step, ctx, { ran: () => hooks.ran?.(step) });
+    if (!outcome.ok) {
+      result.failure = { step, message: outcome.text };
       break;
     }
+    result.verified++;
   }
   return result;
 }
 
-/** Removes everything the lesson created: its namespace, and what the lesson's own reset() names. */
-export async function resetLesson(lesson: Lesson, ctx: LessonContext): Promise<void> {
+/**
+ * Removes everything the lesson created: its programs (stopped by PID), what the lesson's own
+ * reset() names, and its namespace.
+ */
+export async function resetLesson(lesson: Lesson, ctx: OpenContext): Promise<void> {
+  for (const p of await runningPrograms(ctx.programs, lesson.id)) {
+    await stopProgram(ctx.programs, p);
+    ctx.say({ type: 'note', text: `stopped ${p.terminal} (pid ${p.pid})` });
+  }
   await lesson.reset?.(ctx);
   const core = ctx.kc.makeApiClient(CoreV1Api);
   const gone = async () => core.readNamespace({ name: ctx.namespace }).then(() => undefined, () => true);

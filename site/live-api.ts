@@ -3,7 +3,7 @@
 // the catalog and runs only that step — it never runs a command string that came from a request.
 import { AppsV1Api, CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { loadRecording } from '../patterns/01-declarative-deployment/recorder.ts';
+import { loadRecording } from '../patterns/rollout-recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
 import { cannotRun, clusterRunsContainers, openContext, runStep, type OpenContext } from '../patterns/runner.ts';

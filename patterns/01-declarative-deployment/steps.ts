@@ -5,13 +5,12 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { deploymentRolledOut, envOf, readyPods, serviceRoutesTo } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
-import { recordRollout, saveRecording } from './recorder.ts';
 
 const ns = 'declarative-deployment';
 const manifests = 'patterns/01-declarative-deployment/manifests';
 
 /** Every ready pod of `selector` runs `version`, and there are `count` of them. */
-async function allRunVersion(ctx: LessonContext, selector: string, version: string, count: number): Promise<void> {
+async function allRunVersion(ctx: LessonContext, selector: string, version: string, count: number): Promise<string> {
   const pods = await readyPods(ctx, selector);
   const versions = pods.map((p) => envOf(p, 'VERSION'));
   if (pods.length !== count || versions.some((v) => v !== version)) {
@@ -19,14 +18,7 @@ async function allRunVersion(ctx: LessonContext, selector: string, version: stri
       `expected ${count} ready pods with ${selector} at VERSION ${version}, found [${versions.join(', ')}]`,
       `kubectl get pods -n ${ns} -l ${selector} -o custom-columns=NAME:.metadata.name,VERSION:.spec.containers[0].env[0].value`);
   }
-}
-
-/** Runs the update command while recording old vs new ready pods, for the site's chart. */
-async function recordedUpdate(ctx: LessonContext, app: string, command: string): Promise<void> {
-  const series = await recordRollout(ctx.kc, ctx.namespace, app,
-    async () => { await ctx.sh(command); },
-    () => deploymentRolledOut(ctx, app));
-  await saveRecording(ctx.namespace, app, series);
+  return `${count} ready pods with ${selector}, all at VERSION ${version}`;
 }
 
 const lesson: Lesson = {
@@ -47,7 +39,7 @@ const lesson: Lesson = {
       needs: 'any',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'rolling');
-        await allRunVersion(ctx, 'app=rolling', '1.0', 4);
+        return allRunVersion(ctx, 'app=rolling', '1.0', 4);
       },
       expected: 'deployment "rolling" successfully rolled out, with 4 pods at version 1.0',
       hint: 'Apply the manifest into the lesson namespace with -n.',
@@ -61,7 +53,7 @@ const lesson: Lesson = {
         `kubectl rollout status deployment/rolling -n ${ns} --timeout=2m`,
       ],
       needs: 'any',
-      run: (ctx) => recordedUpdate(ctx, 'rolling', `kubectl set env deployment/rolling -n ${ns} VERSION=2.0`),
+      records: 'rolling',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'rolling');
         await allRunVersion(ctx, 'app=rolling', '2.0', 4);
@@ -71,6 +63,7 @@ const lesson: Lesson = {
         if (old.length !== 1 || old[0].spec?.replicas !== 0) {
           throw new StepFailed('the version 1.0 ReplicaSet should still exist with 0 replicas', `kubectl get replicasets -n ${ns} -l app=rolling`);
         }
+        return `4 pods at VERSION 2.0; the VERSION 1.0 ReplicaSet ${old[0].metadata?.name} is kept with 0 replicas`;
       },
       expected: 'a second ReplicaSet grows while the first shrinks; in the end 4 pods run version 2.0 and the old ReplicaSet has 0 replicas',
       hint: 'Changing anything in the pod template — here an env var — creates a new ReplicaSet.',
@@ -87,7 +80,7 @@ const lesson: Lesson = {
       needs: 'any',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'rolling');
-        await allRunVersion(ctx, 'app=rolling', '1.0', 4);
+        return allRunVersion(ctx, 'app=rolling', '1.0', 4);
       },
       expected: 'revisions 1 and 2 in the history; after the undo, 4 pods at version 1.0 again (now revision 3)',
       hint: 'rollout undo goes back one revision unless you give --to-revision.',
@@ -103,14 +96,10 @@ const lesson: Lesson = {
         `kubectl rollout status deployment/recreate -n ${ns} --timeout=2m`,
       ],
       needs: 'any',
-      async run(ctx) {
-        await ctx.sh(`kubectl apply -n ${ns} -f ${manifests}/recreate.yaml`);
-        await deploymentRolledOut(ctx, 'recreate');
-        await recordedUpdate(ctx, 'recreate', `kubectl set env deployment/recreate -n ${ns} VERSION=2.0`);
-      },
+      records: 'recreate',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'recreate');
-        await allRunVersion(ctx, 'app=recreate', '2.0', 3);
+        return allRunVersion(ctx, 'app=recreate', '2.0', 3);
       },
       expected: 'all three version 1.0 pods terminate first; only then do three version 2.0 pods start',
       hint: 'The strategy type is Recreate; the update itself is the same set env as before.',
@@ -127,7 +116,8 @@ const lesson: Lesson = {
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'shop-blue');
         await deploymentRolledOut(ctx, 'shop-green');
-        await serviceRoutesTo(ctx, 'shop', 'app=shop,version=blue');
+        const endpoints = await serviceRoutesTo(ctx, 'shop', 'app=shop,version=blue');
+        return `service shop routes to the blue pods only: ${endpoints.join(', ')}`;
       },
       expected: 'two pods of each colour; the shop Service has only the blue pods as endpoints',
       hint: 'Both Deployments and the Service are in the one file.',
@@ -141,7 +131,8 @@ const lesson: Lesson = {
       ],
       needs: 'any',
       async verify(ctx) {
-        await serviceRoutesTo(ctx, 'shop', 'app=shop,version=green');
+        const endpoints = await serviceRoutesTo(ctx, 'shop', 'app=shop,version=green');
+        return `service shop now routes to the green pods only: ${endpoints.join(', ')}`;
       },
       expected: 'the shop Service\'s endpoints change from the blue pod IPs to the green ones in one step',
       hint: 'Only the Service changes; both Deployments stay as they are, so switching back is the same patch with blue.',
@@ -164,6 +155,7 @@ const lesson: Lesson = {
           throw new StepFailed(`expected 10 endpoints with 1 canary, found ${endpoints.length} with ${canary.length} canary`,
             `kubectl get pods -n ${ns} -l app=checkout -L track`);
         }
+        return `service checkout has 10 endpoints; ${canary[0]} is the canary`;
       },
       expected: 'the checkout Service has 10 endpoints, one of them the canary pod running version 2.0',
       hint: 'The Service selects only app: checkout, so it picks up stable and canary pods alike.',
@@ -182,7 +174,8 @@ const lesson: Lesson = {
         await deploymentRolledOut(ctx, 'checkout-stable');
         await deploymentRolledOut(ctx, 'checkout-canary');
         await allRunVersion(ctx, 'app=checkout', '2.0', 9);
-        await serviceRoutesTo(ctx, 'checkout', 'app=checkout,track=stable');
+        const endpoints = await serviceRoutesTo(ctx, 'checkout', 'app=checkout,track=stable');
+        return `9 stable pods at VERSION 2.0, no canary; service checkout routes to ${endpoints.length} stable pods`;
       },
       expected: 'nine stable pods at version 2.0, no canary pod left, and all endpoints pointing at the stable pods',
       hint: 'Promote = update the stable Deployment to the canary\'s version, then scale the canary away. Aborting is just the scale.',

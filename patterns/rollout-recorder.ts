@@ -4,7 +4,7 @@
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir } from '../../scripts/cluster/workshop.ts';
+import { cacheDir } from '../scripts/cluster/workshop.ts';
 
 export interface RolloutPoint {
   /** Milliseconds since the recording started. */
@@ -17,17 +17,20 @@ const isReady = (pod: V1Pod) => !pod.metadata?.deletionTimestamp &&
   Boolean(pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 
 /**
- * Runs `change` (which starts a rollout of the pods labelled app=<app>) and records until
- * `settled` resolves. Pods that exist at the start are the old version; every pod template hash
- * that appears later is the new one.
+ * Runs `commands` (which roll out the pods labelled app=<app> and wait for the rollout, as a
+ * `kubectl rollout status` does) and records meanwhile. The pod template hash of the pods that exist
+ * at the start — or, if there are none yet, the first to appear — is the old version; every later
+ * one is the new.
  */
-export async function recordRollout(
-  kc: KubeConfig, namespace: string, app: string,
-  change: () => Promise<void>, settled: () => Promise<void>,
-): Promise<RolloutPoint[]> {
+export async function recordRollout(kc: KubeConfig, namespace: string, app: string, commands: () => Promise<void>): Promise<RolloutPoint[]> {
   const labelSelector = `app=${app}`;
   const initial = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector });
   const oldHashes = new Set(initial.items.map((p) => p.metadata?.labels?.['pod-template-hash']));
+  const isOld = (pod: V1Pod) => {
+    const hash = pod.metadata?.labels?.['pod-template-hash'];
+    if (oldHashes.size === 0) oldHashes.add(hash);
+    return oldHashes.has(hash);
+  };
   const ready = new Map<string, { old: boolean; ready: boolean }>();
   for (const pod of initial.items) {
     ready.set(pod.metadata!.name!, { old: true, ready: isReady(pod) });
@@ -50,15 +53,14 @@ export async function recordRollout(
     (type: string, pod: V1Pod) => {
       const name = pod.metadata!.name!;
       if (type === 'DELETED') ready.delete(name);
-      else ready.set(name, { old: oldHashes.has(pod.metadata?.labels?.['pod-template-hash']), ready: isReady(pod) });
+      else ready.set(name, { old: isOld(pod), ready: isReady(pod) });
       sample();
     },
     () => {},
   );
   try {
-    await change();
-    await settled();
-    // The watch may deliver the last events just after the Deployment reports done.
+    await commands();
+    // The watch may deliver the last events just after the rollout reports done.
     await new Promise((r) => setTimeout(r, 500));
   } finally {
     watch.abort();
