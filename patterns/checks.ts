@@ -5,7 +5,7 @@ import { StepFailed, type LessonContext } from './lesson.ts';
 import { waitFor } from './wait-for.ts';
 
 /** How long a check gives an object to appear before it calls the state plainly wrong. */
-export const MISSING_AFTER_MS = 15_000;
+export const MISSING_AFTER_MS = 10_000;
 
 /**
  * Why pods of `selector` cannot become ready, if a container says so plainly (an image the node
@@ -36,6 +36,7 @@ export async function deploymentRolledOut(ctx: LessonContext, name: string, time
     const d = await apps.readNamespacedDeployment({ name, namespace: ctx.namespace }).catch(() => undefined);
     if (!d) {
       if (Date.now() - since > MISSING_AFTER_MS) throw new StepFailed(`deployment ${name} does not exist in namespace ${ctx.namespace}`, `kubectl get deployments -n ${ctx.namespace}`);
+      ctx.progress(`waiting for deployment ${name} to exist (up to ${MISSING_AFTER_MS / 1000} s)`);
       return undefined;
     }
     const want = d.spec?.replicas ?? 1;
@@ -142,4 +143,29 @@ export async function outputMatches(ctx: LessonContext, command: string, pattern
     if (!pattern.test(seen)) ctx.progress(`waiting for \`${command}\` to print ${pattern}: ${seen.trim().split('\n').at(-1)?.slice(0, 120) ?? ''}`);
     return pattern.test(seen) ? seen : undefined;
   }, () => new StepFailed(`expected output matching ${pattern}, got: ${seen.trim().slice(0, 400)}`, command), timeoutMs);
+}
+
+/**
+ * Waits for an object to exist: `read` resolves to it, and rejects or gives undefined while it is
+ * not there. Still missing after MISSING_AFTER_MS is plainly wrong (never applied, or deleted), so
+ * the check fails then instead of waiting for something that will not come.
+ */
+export async function appears<T>(ctx: LessonContext, what: string, read: () => Promise<T | undefined>, lookAt: string): Promise<T> {
+  return waitFor(async () => {
+    const found = await read().catch(() => undefined);
+    if (found === undefined) ctx.progress(`waiting for ${what} to exist (up to ${MISSING_AFTER_MS / 1000} s)`);
+    return found;
+  }, () => new StepFailed(`${what} does not exist in namespace ${ctx.namespace}`, lookAt), MISSING_AFTER_MS);
+}
+
+/**
+ * What matched `pattern` in the output of `command`: in what the step's commands printed just now
+ * when it is there, so the verdict rests on what the attendee saw; otherwise (`lesson check`, or
+ * a page not synced yet when the command ran) the command is run again until its output matches.
+ * `timeoutMs` is short by default: only a genuine wait, such as a ConfigMap refresh, should pass more.
+ */
+export async function printed(ctx: LessonContext, command: string, pattern: RegExp, timeoutMs = MISSING_AFTER_MS): Promise<RegExpMatchArray> {
+  const seen = ctx.output?.match(pattern);
+  if (seen) return seen;
+  return (await outputMatches(ctx, command, pattern, timeoutMs)).match(pattern)!;
 }

@@ -61,6 +61,13 @@ export interface LessonContext {
    * guarded context, and returns its standard output; throws with its error output if it fails.
    */
   sh(command: string): Promise<string>;
+  /**
+   * What the step's commands printed, when they ran just before the check in this process; a
+   * check that the prose points at ("read the message", "note the port") asserts on it. Undefined
+   * for `lesson check`, where the attendee typed the commands: then the check reads the same fact
+   * from the cluster.
+   */
+  output?: string;
   /** Tells the attendee what a check is waiting for ("2/4 pods ready"); repeated text is shown once. */
   progress(text: string): void;
 }

@@ -3,6 +3,7 @@
 // then `run --step 6` work as two commands. A small JSON file per program records its PID, its log
 // and its kubeconfig; `lesson status` lists them and a Ctrl-C, a reset or `cluster down` stops
 // them — by that PID, never by name.
+import type { KubeConfig } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,8 +21,9 @@ export interface RunningProgram {
   kubeconfig: string;
 }
 
-/** The programs of one cluster, keyed by its API server's address: they talk to no other. */
-export function programsDir(server: string): string {
+/** The programs of the current context's cluster, kept by its API server's address: they talk to no other. */
+export function programsDir(kc: KubeConfig): string {
+  const server = kc.getCurrentCluster()?.server ?? 'none';
   return join(cacheDir(), 'programs', server.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9.-]+/g, '_'));
 }
 
@@ -113,6 +115,15 @@ export async function stopProgram(dir: string, p: RunningProgram): Promise<void>
   while (alive(-p.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   if (alive(-p.pid)) signal('SIGKILL');
   await forget(dir, p);
+}
+
+/** Stops every program recorded for the current context's cluster: what `cluster down` does first. */
+export async function stopProgramsOf(kc: KubeConfig, log: (line: string) => void): Promise<void> {
+  const dir = programsDir(kc);
+  for (const p of await runningPrograms(dir)) {
+    await stopProgram(dir, p);
+    log(`stopped ${p.lesson} / ${p.terminal} (pid ${p.pid})`);
+  }
 }
 
 /** The last lines a program printed, for `lesson status` and the site. */

@@ -57,10 +57,14 @@ export async function openContext(lesson: Lesson, kc: KubeConfig, transcript: Tr
     KUBECONFIG: kubeconfig,
     PATH: kubectl ? `${dirname(kubectl)}:${process.env.PATH}` : process.env.PATH,
   };
-  const programs = programsDir(kc.getCurrentCluster()?.server ?? 'unknown');
+  const programs = programsDir(kc);
   let say = transcript;
   let lastProgress = '';
-  const output = (text: string) => { if (text) say({ type: 'output', text }); };
+  const output = (text: string) => {
+    if (!text) return;
+    ctx.output = (ctx.output ?? '') + text;
+    say({ type: 'output', text });
+  };
 
   const ctx: OpenContext = {
     kc,
@@ -168,8 +172,12 @@ export interface StepOutcome {
  */
 export async function doStep(step: Step, ctx: OpenContext, options: { checkOnly?: boolean; ran?: () => void } = {}): Promise<StepOutcome> {
   let outcome: StepOutcome;
+  ctx.output = undefined;
   try {
-    if (!options.checkOnly) await runStep(step, ctx);
+    if (!options.checkOnly) {
+      ctx.output = '';
+      await runStep(step, ctx);
+    }
     options.ran?.();
     outcome = { ok: true, text: await step.verify(ctx) };
   } catch (error) {

@@ -6,8 +6,12 @@
 //   binaries  find, download or build the local control plane's binaries (and print where;
 //           --real-node: also the node's kubelet, kube-proxy, CoreDNS, Traefik and MetalLB)
 // Without --local this drives kind (needs Docker); with --local, the local control plane.
+import { KubeConfig } from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { stopProgramsOf } from '../patterns/programs.ts';
 import { resolveBinaries } from './cluster/binaries.ts';
+import { KIND_CONTEXT } from './cluster/workshop.ts';
 import * as kind from './cluster/kind.ts';
 import * as local from './cluster/local.ts';
 
@@ -40,6 +44,8 @@ try {
       }
       break;
     case 'down':
+      // The lessons' programs (operators, fronts) talk to this cluster only: they go first.
+      await stopProgramsOf(clusterConfig(values.local), console.error);
       await (values.local ? local.down(cluster) : kind.down());
       break;
     case 'status':
@@ -58,6 +64,20 @@ try {
 } catch (error) {
   console.error(`cluster: ${(error as Error).message}`);
   process.exitCode = 1;
+}
+
+/** The local control plane's kubeconfig, or kind's context in the user's (empty if there is none). */
+function clusterConfig(isLocal: boolean): KubeConfig {
+  const kc = new KubeConfig();
+  if (isLocal) {
+    if (existsSync(cluster.kubeconfig)) kc.loadFromFile(cluster.kubeconfig);
+    return kc;
+  }
+  const yours = new KubeConfig();
+  yours.loadFromDefault();
+  if (!yours.getContextObject(KIND_CONTEXT)) return kc;
+  yours.setCurrentContext(KIND_CONTEXT);
+  return yours;
 }
 
 async function localStatus(): Promise<string> {

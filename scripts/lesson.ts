@@ -33,12 +33,19 @@ function parse() {
 
 /** Prints a transcript as it comes: commands as typed, their output as it streams, then the verdict. */
 function printer(label: () => string) {
+  let lineOpen = false; // output that did not end its last line (`base64 -d` prints no newline)
+  const line = (text: string) => {
+    console.log(`${lineOpen ? '\n' : ''}${text}`);
+    lineOpen = false;
+  };
   return (event: TranscriptEvent) => {
-    if (event.type === 'command') console.log(event.terminal ? `\n[${event.terminal} terminal] $ ${event.text}` : `\n$ ${event.text}`);
-    else if (event.type === 'output') process.stdout.write(event.text);
-    else if (event.type === 'note') console.log(`# ${event.text}`);
-    else if (event.type === 'progress') { if (event.text) console.log(`… ${event.text}`); }
-    else console.log(`${event.ok ? 'ok  ' : 'FAIL'} ${label()}: ${event.text}\n`);
+    if (event.type === 'output') {
+      process.stdout.write(event.text);
+      lineOpen = !event.text.endsWith('\n');
+    } else if (event.type === 'command') line(event.terminal ? `\n[${event.terminal} terminal] $ ${event.text}` : `\n$ ${event.text}`);
+    else if (event.type === 'note') line(`# ${event.text}`);
+    else if (event.type === 'progress') { if (event.text) line(`… ${event.text}`); }
+    else line(`${event.ok ? 'ok  ' : 'FAIL'} ${label()}: ${event.text}\n`);
   };
 }
 
@@ -122,7 +129,7 @@ function stopOnSignals(ctx: OpenContext): void {
 
 async function status(context?: string): Promise<void> {
   const kc = guardedKubeConfig(context);
-  const running = await runningPrograms(programsDir(kc.getCurrentCluster()?.server ?? 'unknown'));
+  const running = await runningPrograms(programsDir(kc));
   if (!running.length) return console.log('no programs running in their own terminals');
   for (const p of running) {
     console.log(`${p.lesson} / ${p.terminal}: pid ${p.pid}, ${p.command}\n  log: ${p.log}`);

@@ -9,6 +9,8 @@
 // Each runs against the current kube context until Ctrl-C. Like every command that changes a
 // cluster, it acts only on a workshop context unless --context names another one. Out of the
 // cluster there is one replica, so no leader election.
+// --port is that of /metrics and /healthz on 127.0.0.1: by default a free one, printed once it
+// runs, so that the operators of two lessons never compete for one port.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseArgs } from 'node:util';
 import { configMapController } from '../operator/config-map-controller/controller.ts';
@@ -24,7 +26,7 @@ import { guardedKubeConfig } from './cluster/context-guard.ts';
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '8080' },
+    context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '0' },
     'postgres-image': { type: 'string', multiple: true },
   },
 });

@@ -1,12 +1,15 @@
-// The live half of the site: Run and Check buttons, the cluster panel (server-sent events) and
-// the rollout recordings. The browser names a lesson and a step id; the server looks both up in
-// the catalog and runs only that step — it never runs a command string that came from a request.
+// The live half of the site: Run and Check buttons, the cluster panel (server-sent events), the
+// programs running in their own terminals, and the rollout recordings. The browser names a lesson
+// and a step id; the server looks both up in the catalog and runs only that step's commands — it
+// never runs a command string that came from a request. Run and Check answer with the step's
+// transcript, one JSON event per line as it happens, so the page shows the output while it streams.
 import { AppsV1Api, CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { loadRecording } from '../patterns/rollout-recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
-import { cannotRun, clusterRunsContainers, openContext, runStep, type OpenContext } from '../patterns/runner.ts';
+import { logTail, runningPrograms, stopProgram, type RunningProgram } from '../patterns/programs.ts';
+import { cannotRun, clusterRunsContainers, doStep, openContext, type OpenContext } from '../patterns/runner.ts';
 
 export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { router: express.Router; close(): Promise<void> } {
   const api = express.Router();
@@ -15,6 +18,15 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     if (!contexts.has(lesson.id)) contexts.set(lesson.id, openContext(lesson, kc!));
     return contexts.get(lesson.id)!;
   };
+  // One step at a time per lesson: its steps share a namespace and a transcript.
+  const queues = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(lesson: Lesson, work: () => Promise<T>): Promise<T> => {
+    const next = (queues.get(lesson.id) ?? Promise.resolve()).then(work, work);
+    queues.set(lesson.id, next.catch(() => {}));
+    return next;
+  };
+  // The programs this server started, stopped again when it stops (the attendee's own stay).
+  const started = new Map<number, { dir: string; program: RunningProgram }>();
 
   api.get('/status', async (_req, res) => {
     if (!kc) return res.json({ live: false });
@@ -40,16 +52,32 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
       return res.status(404).json({ ok: false, message: 'no such lesson step' });
     }
     if (!kc) return res.status(503).json({ ok: false, message: 'no workshop cluster is reachable' });
-    try {
-      const ctx = await contextFor(lesson);
-      const reason = cannotRun(step.needs, ctx.containers);
-      if (reason) return res.status(409).json({ ok: false, message: reason });
-      if (action === 'run') await runStep(step, ctx);
-      else await step.verify(ctx);
-      res.json({ ok: true });
-    } catch (error) {
-      res.json({ ok: false, message: (error as Error).message });
-    }
+    const ctx = await contextFor(lesson).catch((error: Error) => error);
+    if (ctx instanceof Error) return res.status(503).json({ ok: false, message: ctx.message });
+    const reason = cannotRun(step.needs, ctx.containers);
+    if (reason) return res.status(409).json({ ok: false, message: reason });
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+    const send = (event: object) => res.write(`${JSON.stringify(event)}\n`);
+    await oneAtATime(lesson, async () => {
+      ctx.setTranscript(send);
+      const before = new Set((await runningPrograms(ctx.programs, lesson.id)).map((p) => p.pid));
+      const outcome = await doStep(step, ctx, { checkOnly: action === 'check' });
+      for (const p of await runningPrograms(ctx.programs, lesson.id)) {
+        if (!before.has(p.pid)) started.set(p.pid, { dir: ctx.programs, program: p });
+      }
+      ctx.setTranscript(() => {});
+      send({ type: 'end', ok: outcome.ok, message: outcome.text });
+    });
+    res.end();
+  });
+
+  // What runs in its own terminal for this lesson, with the end of its log.
+  api.get('/lessons/:lesson/programs', async (req, res) => {
+    const lesson = lessons.find((l) => l.id === req.params.lesson);
+    if (!lesson || !kc) return res.status(404).json([]);
+    const ctx = await contextFor(lesson);
+    const running = await runningPrograms(ctx.programs, lesson.id);
+    res.json(await Promise.all(running.map(async (p) => ({ terminal: p.terminal, pid: p.pid, command: p.command, tail: await logTail(p) }))));
   });
 
   api.get('/recordings/:lesson/:app', async (req, res) => {
@@ -67,8 +95,12 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     req.on('close', stop);
   });
 
-  // The contexts hold private kubeconfig copies in temp dirs: remove them on shutdown.
+  // The contexts hold private kubeconfig copies in temp dirs: remove them on shutdown, and stop
+  // the programs this server's Run buttons started.
   const close = async () => {
+    for (const { dir, program } of started.values()) {
+      if ((await runningPrograms(dir)).some((p) => p.pid === program.pid)) await stopProgram(dir, program);
+    }
     for (const ctx of contexts.values()) await ctx.then((c) => c.close(), () => {});
   };
   return { router: api, close };

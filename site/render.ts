@@ -1,8 +1,9 @@
 // Turns lesson modules into HTML. The prose comes from each lesson.md and the steps (commands,
-// expected result, hint, solution) from the same step objects the CLI runs, so the site can
-// never show a command that the tests did not run.
+// expected result, hint, solution) from the same step objects the CLI runs. Running a step runs
+// exactly those commands, and the lesson suite checks at the shell that nothing else ran: a
+// command on a page is one the tests ran, verbatim, in that order.
 import { Marked } from 'marked';
-import type { Lesson, Step } from '../patterns/lesson.ts';
+import { commandText, type Command, type Lesson, type Step } from '../patterns/lesson.ts';
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -82,8 +83,7 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 }
 
 function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {
-  const commands = step.commands.map((c) => `<div class="command"><pre><code>${escape(c)}</code></pre>` +
-    `<button type="button" class="copy" data-command="${escape(c)}" aria-label="Copy command">Copy</button></div>`).join('\n');
+  const commands = step.commands.map(renderCommand).join('\n');
   const badge = step.needs === 'containers'
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
@@ -98,6 +98,27 @@ ${md.parse(prose, { async: false })}
   <button type="button" class="check" data-lesson="${lesson.id}" data-step="${step.id}">Check</button>
   <output class="result" aria-live="polite"></output>
 </div>
+<pre class="terminal" hidden aria-label="Transcript of step ${n}"></pre>
 <label class="done"><input type="checkbox" data-step="${step.id}"> Done</label>
 </section>`;
+}
+
+/**
+ * A command with its copy button. A program is marked as running in a terminal of its own (the
+ * live page adds the end of its log); a Ctrl-C names the terminal it goes to.
+ */
+function renderCommand(command: Command): string {
+  if (typeof command === 'object' && 'stop' in command) {
+    return `<div class="command ctrl-c"><p><kbd>Ctrl-C</kbd> in the <strong>${escape(command.stop)}</strong> terminal</p></div>`;
+  }
+  const text = commandText(command);
+  const copy = `<button type="button" class="copy" data-command="${escape(text)}" aria-label="Copy command">Copy</button>`;
+  const code = `<pre><code>${escape(text)}</code></pre>${copy}`;
+  if (typeof command === 'object' && 'start' in command) {
+    const terminal = escape(command.terminal);
+    return `<div class="program" data-terminal="${terminal}"><p class="terminal-name">In a terminal of its own, <strong>${terminal}</strong>; leave it running:</p>` +
+      `<div class="command">${code}</div><pre class="program-log" hidden aria-label="End of the ${terminal} log"></pre></div>`;
+  }
+  const fails = typeof command === 'object' ? '<p class="fails">This command is refused, by design: read its message.</p>' : '';
+  return `<div class="command">${code}</div>${fails}`;
 }

@@ -2,11 +2,13 @@
 // run and stops it afterwards, also when the run fails or is interrupted. Set KUBECONFIG to a
 // running workshop cluster to reuse it instead.
 import { KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { down, localCluster, processes, up } from '../scripts/cluster/local.ts';
+import { stopProgramsOf } from '../patterns/programs.ts';
+import { down, localCluster, up } from '../scripts/cluster/local.ts';
 import { realNodeRefusal } from '../scripts/cluster/real-node/node.ts';
 import { WORKSHOP_CONTEXTS } from '../scripts/cluster/workshop.ts';
 
@@ -27,12 +29,26 @@ export default async function setup(project: TestProject) {
   const cluster = localCluster(await mkdtemp(join(tmpdir(), 'k8s-patterns-test-')));
   const log = (line: string) => console.error(`[control plane] ${line}`);
 
-  // Teardown runs on success and failure; these cover Ctrl-C and a killed runner. The
-  // 'exit' handler must be synchronous, so it only signals the recorded PIDs.
-  let pids: Record<string, number> = {};
-  const stopNow = () => Object.values(pids).forEach((pid) => { try { process.kill(pid, 'SIGKILL'); } catch {} });
-  const onSignal = (signal: NodeJS.Signals) => { void down(cluster, log).finally(() => process.kill(process.pid, signal)); };
-  process.on('exit', stopNow);
+  // Teardown runs on success and failure. On Ctrl-C or a killed runner the process may exit before
+  // an asynchronous down() is done, and an 'exit' handler cannot wait: it hands the whole down
+  // (programs, node, containers, chains, bridges) to a process of its own, which outlives this one.
+  let tornDown = false;
+  const teardown = async () => {
+    tornDown = true;
+    await stopProgramsOf(kubeConfigOf(cluster.kubeconfig), log);
+    await down(cluster, log);
+  };
+  const handOver = () => {
+    if (tornDown) return;
+    tornDown = true;
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'teardown-cluster.ts'), cluster.workdir], { detached: true, stdio: 'inherit' });
+    child.unref();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    handOver();
+    process.kill(process.pid, signal);
+  };
+  process.on('exit', handOver);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
 
   // A real node wherever this machine allows one, so that every lesson step runs for real. CI
@@ -43,18 +59,25 @@ export default async function setup(project: TestProject) {
 
   try {
     await up(cluster, { log, realNode: !refusal });
-    pids = await processes(cluster);
   } catch (error) {
-    await down(cluster, log); // vitest skips the teardown when setup throws
+    await teardown(); // vitest skips the teardown when setup throws
     throw error;
   }
   project.provide('kubeconfig', cluster.kubeconfig);
 
   return async () => {
-    process.off('exit', stopNow);
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(signal, onSignal);
-    await down(cluster, log);
+    await teardown();
+    process.off('exit', handOver);
   };
+}
+
+function kubeConfigOf(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    kc.loadFromFile(path);
+  } catch {} // not written yet: the cluster never came up, so it has no programs
+  return kc;
 }
 
 /** A KUBECONFIG whose current context is a workshop context that answers. */

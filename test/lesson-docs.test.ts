@@ -4,12 +4,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
+import { commandText } from '../patterns/lesson.ts';
 
 const root = join(import.meta.dirname, '..');
 
 describe.each(lessons)('lesson $id', (lesson) => {
   const prose = readFileSync(join(root, lesson.dir, 'lesson.md'), 'utf8');
-  const commands = lesson.steps.flatMap((s) => s.commands).join('\n');
+  const commands = lesson.steps.flatMap((s) => s.commands.map(commandText)).join('\n');
 
   it('lives in patterns/NN-<id>/', () => {
     expect(lesson.dir).toBe(`patterns/${String(lesson.number).padStart(2, '0')}-${lesson.id}`);

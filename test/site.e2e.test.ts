@@ -1,7 +1,8 @@
 // The workshop site, driven like an attendee would: Debian's Chromium through playwright-core.
 // Every lesson page is walked step by step with its Run and Check buttons against the real
-// control plane (a step the cluster cannot run must say why and offer no buttons); copy buttons
-// must put exactly the step's command on the clipboard.
+// control plane (a step the cluster cannot run must say why and offer no buttons): the step's
+// terminal pane must show each of its commands followed by real output, and the check's verdict.
+// Copy buttons must put exactly the step's command on the clipboard.
 import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
+import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
 import { distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
@@ -61,8 +63,11 @@ describe.each(lessons)('lesson page $id', (lesson) => {
       for (const action of ['run', 'check'] as const) {
         await section.locator(`button.${action}`).click();
         const result = section.locator('.result.ok, .result.failed');
-        await result.waitFor({ timeout: 120_000 });
-        expect(await result.getAttribute('class'), `${step.id} ${action}: ${await result.textContent()}`).toContain('ok');
+        await result.waitFor({ timeout: 300_000 });
+        const transcript = await section.locator('.terminal').innerText();
+        expect(await result.getAttribute('class'), `${step.id} ${action}: ${await result.textContent()}\n${transcript}`).toContain('ok');
+        if (action === 'run') expectCommandsWithOutput(step, transcript);
+        expect(transcript.trimEnd().split('\n').at(-1), `${step.id} ${action}`).toMatch(/^ok: \S/);
       }
       // A passed check ticks the step off.
       expect(await section.locator('label.done input').isChecked()).toBe(true);
@@ -75,9 +80,11 @@ describe.each(lessons)('lesson page $id', (lesson) => {
     const page = await context.newPage();
     await page.goto(`${base}/lessons/${lesson.id}.html`);
     for (const step of lesson.steps) {
+      // Every command has one, except a Ctrl-C: there is nothing to type.
+      const typed = step.commands.filter((c) => typeof c !== 'object' || !('stop' in c)).map(commandText);
       const buttons = page.locator(`#step-${step.id} button.copy`);
-      expect(await buttons.count()).toBe(step.commands.length);
-      for (const [i, command] of step.commands.entries()) {
+      expect(await buttons.count()).toBe(typed.length);
+      for (const [i, command] of typed.entries()) {
         await buttons.nth(i).click();
         expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(command);
       }
@@ -127,6 +134,25 @@ describe('static export', () => {
     await page.close();
   });
 });
+
+/**
+ * The transcript shows the step's commands in order, each as typed, and real output after each
+ * one that prints something — at least one of them does.
+ */
+function expectCommandsWithOutput(step: Step, transcript: string): void {
+  let at = 0;
+  let printed = 0;
+  const shown = step.commands.map((c) => (typeof c === 'object' && 'stop' in c ? `[${c.stop} terminal] $ Ctrl-C`
+    : typeof c === 'object' && 'start' in c ? `[${c.terminal} terminal] $ ${c.start}` : `$ ${commandText(c)}`));
+  for (const [i, line] of shown.entries()) {
+    const found = transcript.indexOf(`${line}\n`, at);
+    expect(found, `step ${step.id} shows ${line}\n${transcript}`).toBeGreaterThanOrEqual(at);
+    at = found + line.length + 1;
+    const next = i + 1 < shown.length ? transcript.indexOf(`${shown[i + 1]}\n`, at) : transcript.length;
+    if (transcript.slice(at, next).split('\n').some((l) => l.trim() && !/^(#|…|ok:)/.test(l))) printed++;
+  }
+  expect(printed, `step ${step.id} shows output of its commands\n${transcript}`).toBeGreaterThan(0);
+}
 
 /** A raw HTTP request: fetch() would normalise `..` away before sending it. */
 function raw(path: string, method = 'GET', headers: Record<string, string> = {}): Promise<number> {

@@ -5,8 +5,9 @@
 // writes nothing (§0).
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
-import type { Reconcile } from '../runtime/controller.ts';
+import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
+import { Outcome } from '../runtime/outcome.ts';
 import { APP_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdAppStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
@@ -41,16 +42,19 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       return;
     }
     const namespace = app.metadata!.namespace!;
+    // What this pass writes, for the log: one line per pass (../runtime/outcome.ts).
+    const outcome = new Outcome();
 
     // ### 1: Being deleted: let go at once. Garbage collection removes what the app owned.
     if (app.metadata?.deletionTimestamp) {
-      if (hasFinalizer(app, APP_FINALIZER)) await removeFinalizer(objects, app, APP_FINALIZER);
-      return;
+      if (!hasFinalizer(app, APP_FINALIZER)) return;
+      await removeFinalizer(objects, app, APP_FINALIZER);
+      return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
     // ### 2: Hold a finalizer. The patch is an update event, which brings this key back.
     if (!hasFinalizer(app, APP_FINALIZER)) {
       await addFinalizer(objects, app, APP_FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
     // ### 3: Disabled: touch nothing, not even status, until it is enabled again (§12.1).
     if (app.spec.disabled) return;
@@ -60,12 +64,12 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     // ### 5-8: The environment must exist, be reconciled at its current generation, and be ready.
     // An env status change is an event for every app of the env, so waiting costs no polling.
     const env = caches.envs.get(app.spec.envName);
-    if (!env) return fail(app, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`);
+    if (!env) return fail(app, outcome, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`);
     const targetNamespace = env.status?.targetNamespace ?? '';
     if (terminating(caches, targetNamespace)) return;
-    if (env.metadata?.generation !== env.status?.generation) return fail(app, 'clowd env not reconciled', false);
+    if (env.metadata?.generation !== env.status?.generation) return fail(app, outcome, 'clowd env not reconciled', false);
     const envReady = env.status?.ready && env.status.conditions?.some((c) => c.type === 'ReconciliationSuccessful' && c.status === 'True');
-    if (!envReady) return fail(app, 'clowd env not ready');
+    if (!envReady) return fail(app, outcome, 'clowd env not ready');
 
     // ### 9: Build every object and the config in memory, provider by provider.
     const build: AppBuild = {
@@ -84,17 +88,18 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       createSecretOnce: async (secret) => {
         await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
         writer.writes.apply++;
+        outcome.add('created', { kind: 'Secret', ...secret });
       },
       read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
       writeNow: async (object) => {
         const { apiVersion, kind, metadata } = object;
-        await writer.write(object, await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));
+        outcome.add(await writer.write(object, await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)), object);
       },
     };
     try {
       await runProviders(build);
     } catch (error) {
-      if (error instanceof ProviderError) return fail(app, error.message);
+      if (error instanceof ProviderError) return fail(app, outcome, error.message);
       throw error;
     }
     tracking.set(key, [...build.appTracked, ...build.envTracked]);
@@ -106,11 +111,11 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     // A write the API server refuses (say, a changed Deployment selector, which is immutable) is
     // the app author's to fix: it goes into the conditions like a provider error.
     try {
-      for (const object of desired) await writer.write(object, liveCopy(caches, object));
+      for (const object of desired) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
     } catch (error) {
       const { code, body } = error as { code?: number; body?: string };
       if (code !== 422 && code !== 400) throw error;
-      return fail(app, `runapp: apply: ${messageOf(body) ?? (error as Error).message}`);
+      return fail(app, outcome, `runapp: apply: ${messageOf(body) ?? (error as Error).message}`);
     }
 
     // ### 11-12: Delete what we own but did not write this time (a removed deployment's objects).
@@ -119,7 +124,10 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     for (const informer of Object.values(ownedKinds(caches))) {
       for (const object of informer.list(namespace)) {
         const ours = controllerUid(object) === app.metadata!.uid && object.metadata?.labels?.app === label;
-        if (ours && !written.has(objectKey(object))) await writer.delete(object);
+        if (ours && !written.has(objectKey(object))) {
+          await writer.delete(object);
+          outcome.add('deleted', object);
+        }
       }
     }
 
@@ -130,19 +138,21 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       .map((d) => caches.deployments.get(`${namespace}/${d.metadata!.name}`) ?? d);
     const counts = countDeployments(owned);
     const ready = counts.managedDeployments === counts.readyDeployments;
-    await writeStatus(app, {
+    const wrote = await writeStatus(app, {
       ready,
       deployments: counts,
       generation: app.metadata?.generation,
       conditions: reconcileConditions(app.status?.conditions, { deploymentsReady: ready, notReadyMessage: 'Deployments are not yet ready' }),
     });
+    return { outcome: outcome.add(wrote ? 'updated' : undefined, 'status', `${counts.readyDeployments}/${counts.managedDeployments} deployments ready`) };
   };
 
   /**
    * Records a failure in the conditions, keeping the last counts and generation, then (unless
-   * told not to) throws so the queue retries with backoff (0.5 s doubling to 60 s).
+   * told not to) throws so the queue retries with backoff (0.5 s doubling to 60 s). Without a
+   * retry, the pass reports the failure and waits for the event that changes it (the env's status).
    */
-  async function fail(app: ClowdApp, message: string, retry = true): Promise<void> {
+  async function fail(app: ClowdApp, outcome: Outcome, message: string, retry = true): Promise<Result> {
     const previous = app.status ?? {};
     await writeStatus(app, {
       ...previous,
@@ -150,11 +160,12 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       conditions: reconcileConditions(previous.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
     });
     if (retry) throw new Error(message);
+    return { outcome: outcome.fail(message) };
   }
 
-  /** Writes status only when it changed: a settled app gets no status write on a resync. */
-  async function writeStatus(app: ClowdApp, status: ClowdAppStatus): Promise<void> {
-    if (isDeepStrictEqual(status, app.status)) return;
+  /** Writes status only when it changed: a settled app gets no status write on a resync. Returns whether it wrote. */
+  async function writeStatus(app: ClowdApp, status: ClowdAppStatus): Promise<boolean> {
+    if (isDeepStrictEqual(status, app.status)) return false;
     await custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
       version: VERSION,
@@ -165,6 +176,7 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       body: { ...app, status },
     });
     writer.writes.status++;
+    return true;
   }
 }
 

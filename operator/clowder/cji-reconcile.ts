@@ -5,7 +5,8 @@
 import { BatchV1Api, CustomObjectsApi, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { setCondition } from '../runtime/conditions.ts';
-import type { Reconcile } from '../runtime/controller.ts';
+import type { Reconcile, Result } from '../runtime/controller.ts';
+import { Outcome } from '../runtime/outcome.ts';
 import { GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
 import type { Caches } from './caches.ts';
 import type { ObjectWriter } from './object-writer.ts';
@@ -27,10 +28,10 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
     // ### 1: Invoked before: only follow the Jobs we started.
     if (cji.status?.completed || Object.keys(cji.status?.jobMap ?? {}).length) {
       const jobMap = Object.fromEntries(Object.keys(cji.status!.jobMap).map((job) => [job, stateOf(invoked(cji, `${cji.spec.appName}-${job}`))]));
-      return writeStatus(cji, jobMap);
+      return report(await writeStatus(cji, jobMap));
     }
     // ### 2: Disabled: nothing to run, and so nothing left to wait for.
-    if (cji.spec.disabled) return writeStatus(cji, {});
+    if (cji.spec.disabled) return report(await writeStatus(cji, {}));
 
     // ### 3-6: The app must exist, be reconciled and ready (unless told otherwise), and have the jobs.
     const app = caches.apps.get(`${namespace}/${cji.spec.appName}`);
@@ -49,16 +50,26 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
     // ### 7: Start one Job per listed job, unless one is already there (a retry after a failed
     // status write must not run a job twice).
     const jobMap: Record<string, JobState> = {};
+    const started: V1Job[] = [];
     for (const name of cji.spec.jobs ?? []) {
       const existing = invoked(cji, `${app.metadata!.name}-${name}`);
       if (!existing) {
-        await batch.createNamespacedJob({ namespace, body: jobFor(cji, app, env, name) });
+        const job = jobFor(cji, app, env, name);
+        await batch.createNamespacedJob({ namespace, body: job });
         writer.writes.apply++;
+        started.push(job);
       }
       jobMap[name] = stateOf(existing);
     }
-    await writeStatus(cji, jobMap);
+    return report(await writeStatus(cji, jobMap), started);
   };
+
+  /** The pass's line for the log (../runtime/outcome.ts): the Jobs it started, its status. */
+  function report(wroteStatus: boolean, started: V1Job[] = []): Result {
+    const outcome = new Outcome();
+    for (const job of started) outcome.add('created', job);
+    return { outcome: outcome.add(wroteStatus ? 'updated' : undefined, 'status') };
+  }
 
   /** The Job this invocation started for `<app>-<job>`, found by its labels. */
   function invoked(cji: ClowdJobInvocation, appJob: string): V1Job | undefined {
@@ -70,7 +81,8 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
     throw new Error(message);
   }
 
-  async function writeStatus(cji: ClowdJobInvocation, jobMap: Record<string, JobState>, error?: string): Promise<void> {
+  /** Writes status only when it changed; returns whether it wrote. */
+  async function writeStatus(cji: ClowdJobInvocation, jobMap: Record<string, JobState>, error?: string): Promise<boolean> {
     const states = Object.values(jobMap);
     // A disabled invocation has nothing to wait for: it counts as complete, on every pass.
     const completed = Boolean(cji.spec.disabled) || (states.length > 0 && states.every((s) => s === 'Complete'));
@@ -85,11 +97,12 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
       ? { type: 'ReconciliationSuccessful', status: 'False', reason: 'ReconciliationNotComplete', message: '' }
       : { type: 'ReconciliationSuccessful', status: 'True', reason: 'ReconciliationSucceeded', message: '' });
     const status = { completed, jobMap, conditions };
-    if (isDeepStrictEqual(status, cji.status)) return;
+    if (isDeepStrictEqual(status, cji.status)) return false;
     await custom.replaceNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, plural: 'clowdjobinvocations', namespace: cji.metadata!.namespace!, name: cji.metadata!.name!, body: { ...cji, status },
     });
     writer.writes.status++;
+    return true;
   }
 }
 

@@ -5,8 +5,9 @@
 // generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
-import type { Reconcile } from '../runtime/controller.ts';
+import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
+import { Outcome } from '../runtime/outcome.ts';
 import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
@@ -36,19 +37,24 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     const env = caches.envs.get(key);
     if (!env) return;
     const name = env.metadata!.name!;
+    // What this pass writes, for the log: one line per pass (../runtime/outcome.ts).
+    const outcome = new Outcome();
 
     // ### 1: Being deleted: remove a namespace we generated (never one the spec named), then let go.
     if (env.metadata?.deletionTimestamp) {
       if (!hasFinalizer(env, ENV_FINALIZER)) return;
       const generated = !env.spec.targetNamespace && env.status?.targetNamespace;
-      if (generated) await core.deleteNamespace({ name: generated }).catch(ignoreNotFound);
+      if (generated) {
+        await core.deleteNamespace({ name: generated }).catch(ignoreNotFound);
+        outcome.add('deleted', `Namespace ${generated}`);
+      }
       await removeFinalizer(objects, env, ENV_FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
     // ### 2: Hold a finalizer, so a generated namespace is never left behind.
     if (!hasFinalizer(env, ENV_FINALIZER)) {
       await addFinalizer(objects, env, ENV_FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
     // ### 3: Disabled: no objects, no status. status.generation then lags metadata.generation,
     // which is exactly what makes every app of this env stop too (§12.1).
@@ -61,11 +67,14 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     if (!targetNamespace) {
       const wanted = env.spec.targetNamespace;
       if (wanted && !caches.namespaces.get(wanted)) return fail(env, `namespaces "${wanted}" not found`);
-      await writeStatus(env, { ...env.status, targetNamespace: wanted || `clowdenv-${name}-${randomString(6, LOWER_ALPHANUMERIC)}` });
-      return; // the status write is an update event that brings us back
+      const chosen = wanted || `clowdenv-${name}-${randomString(6, LOWER_ALPHANUMERIC)}`;
+      await writeStatus(env, { ...env.status, targetNamespace: chosen });
+      // The status write is an update event that brings us back.
+      return { outcome: outcome.add('updated', 'status', `target namespace ${chosen}`) };
     }
     if (!env.spec.targetNamespace && !caches.namespaces.get(targetNamespace)) {
-      await core.createNamespace({ body: { metadata: { name: targetNamespace } } }).catch(ignoreConflict);
+      const made = await core.createNamespace({ body: { metadata: { name: targetNamespace } } }).then(() => true, ignoreConflict);
+      if (made) outcome.add('created', `Namespace ${targetNamespace}`);
     }
     // ### 5: A namespace on its way out takes everything in it along: do not write into it.
     if (terminating(caches, targetNamespace)) return;
@@ -89,16 +98,17 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     // The target namespace and ours carry their name as a label, for NetworkPolicies (§8.4).
     for (const ns of [targetNamespace, settings.operatorNamespace]) {
       const found = caches.namespaces.get(ns);
-      if (found && !found.metadata?.labels?.[NAME_LABEL]) await writer.write(nameLabel(ns), undefined);
+      if (found && !found.metadata?.labels?.[NAME_LABEL]) outcome.add(await writer.write(nameLabel(ns), found), found, 'name label');
     }
     if (env.spec.providers.objectStore.mode === 'minio') {
       // The keys are generated once; a Secret not cached yet is created now and read back later.
       if (!caches.secrets.get(`${targetNamespace}/${name}-minio`)) {
         await core.createNamespacedSecret({ namespace: targetNamespace, body: minioSecret(env, targetNamespace) });
+        outcome.add('created', `Secret ${name}-minio`);
       }
       written.push(...minioObjects(env, targetNamespace, settings, settings.operatorNamespace));
     }
-    for (const object of written) await writer.write(object, liveCopy(caches, object));
+    for (const object of written) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
 
     // The Kafka cluster, in operator mode: Strimzi builds it; we wait until it reports listeners,
     // since apps cannot be given brokers before that.
@@ -110,7 +120,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       const appNamespaces = [...new Set(envApps(env).map((a) => a.metadata!.namespace!))];
       for (const object of kafkaEnvObjects(env, targetNamespace, appNamespaces)) {
         const { apiVersion, kind, metadata } = object;
-        await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)));
+        outcome.add(await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!))), object);
         written.push(object); // so the prune below keeps it
       }
       const { name: cluster, namespace } = kafkaCluster(env, targetNamespace);
@@ -126,7 +136,10 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     for (const informer of Object.values(ownedKinds(caches))) {
       for (const object of informer.list(targetNamespace)) {
         const ours = controllerUid(object) === env.metadata!.uid && object.metadata?.labels?.app === name;
-        if (ours && !keys.has(objectKey(object))) await writer.delete(object);
+        if (ours && !keys.has(objectKey(object))) {
+          await writer.delete(object);
+          outcome.add('deleted', object);
+        }
       }
     }
 
@@ -142,7 +155,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     const ready = counts.managedDeployments === counts.readyDeployments && counts.managedTopics === counts.readyTopics;
     const broken = owned.filter((d) => !deploymentReady(d)).map((d) => `${d.metadata!.name}/${d.metadata!.namespace}`).sort();
     const apps = appsOf(env);
-    await writeStatus(env, {
+    const wrote = await writeStatus(env, {
       targetNamespace,
       ready,
       generation: env.metadata?.generation,
@@ -157,7 +170,8 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     // We cannot watch Strimzi's kinds (an informer for a kind the cluster may not have would never
     // sync), so while Strimzi's objects are not all ready we look again in a few seconds.
     const strimziPending = strimzi.managed !== strimzi.ready || strimzi.managedTopics !== strimzi.readyTopics;
-    return strimziPending ? { requeueAfterMs: 5000 } : undefined;
+    outcome.add(wrote ? 'updated' : undefined, 'status', `${ready ? 'ready' : 'not ready'}, ${counts.readyDeployments}/${counts.managedDeployments} deployments ready, ${apps.length} app${apps.length === 1 ? '' : 's'}`);
+    return { outcome, ...(strimziPending ? { requeueAfterMs: 5000 } : {}) };
   };
 
   /** The apps of this env in any namespace, not being deleted, sorted by "<name>-<namespace>" (§3.3). */
@@ -184,7 +198,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
   }
 
   /** Records a failure, keeping what status already says, and throws so the queue retries with backoff. */
-  async function fail(env: ClowdEnvironment, message: string): Promise<void> {
+  async function fail(env: ClowdEnvironment, message: string): Promise<Result> {
     await writeStatus(env, {
       ...env.status,
       conditions: reconcileConditions(env.status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
@@ -192,8 +206,9 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     throw new Error(message);
   }
 
-  async function writeStatus(env: ClowdEnvironment, status: ClowdEnvironmentStatus): Promise<void> {
-    if (isDeepStrictEqual(status, env.status)) return;
+  /** Writes status only when it changed; returns whether it wrote. */
+  async function writeStatus(env: ClowdEnvironment, status: ClowdEnvironmentStatus): Promise<boolean> {
+    if (isDeepStrictEqual(status, env.status)) return false;
     await custom.replaceClusterCustomObjectStatus({
       group: GROUP,
       version: VERSION,
@@ -202,6 +217,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       body: { ...env, status },
     });
     writer.writes.status++;
+    return true;
   }
 }
 
@@ -216,8 +232,10 @@ function ignoreNotFound(error: { code?: number }): void {
   if (error.code !== 404) throw error;
 }
 
-function ignoreConflict(error: { code?: number }): void {
+/** Someone (a previous pass whose status write failed) created it already: nothing new. */
+function ignoreConflict(error: { code?: number }): false {
   if (error.code !== 409) throw error;
+  return false;
 }
 
 interface StrimziObject {

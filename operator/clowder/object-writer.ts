@@ -18,6 +18,7 @@
 //    on the server.
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { apply } from '../runtime/apply.ts';
+import type { Change } from '../runtime/outcome.ts';
 import { FIELD_MANAGER } from './api.ts';
 
 export function objectKey(object: KubernetesObject): string {
@@ -35,15 +36,22 @@ export class ObjectWriter {
     this.#client = KubernetesObjectApi.makeApiClient(kubeConfig);
   }
 
-  /** Applies desired unless live already matches it. Returns whether it wrote. */
-  async write(desired: KubernetesObject, live: KubernetesObject | undefined): Promise<boolean> {
+  /**
+   * Applies desired unless live already matches it. Returns what that changed, for the log:
+   * 'created', 'updated', or nothing — an apply the server answers with the resourceVersion we
+   * had cached changed nothing (the first pass after a restart applies everything once).
+   */
+  async write(desired: KubernetesObject, live: KubernetesObject | undefined): Promise<Change | undefined> {
     const key = objectKey(desired);
     const wanted = JSON.stringify(desired);
-    if (live && this.#lastApplied.get(key) === wanted && covers(live, desired)) return false;
-    await apply(this.#client, desired, FIELD_MANAGER);
+    const before = this.#lastApplied.get(key);
+    if (live && before === wanted && covers(live, desired)) return undefined;
+    const stored = await apply(this.#client, desired, FIELD_MANAGER);
     this.#lastApplied.set(key, wanted);
     this.writes.apply++;
-    return true;
+    if (live) return stored.metadata?.resourceVersion === live.metadata?.resourceVersion ? undefined : 'updated';
+    // Not cached: new, unless we wrote it a moment ago and the cache has not seen it yet.
+    return before === undefined ? 'created' : before === wanted ? undefined : 'updated';
   }
 
   async delete(object: KubernetesObject): Promise<void> {

@@ -9,7 +9,8 @@ import { Controller } from '../runtime/controller.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
-import { podSelector, restart, staleDeployments } from './restart.ts';
+import { Outcome } from '../runtime/outcome.ts';
+import { dataHash, podSelector, restart, staleDeployments } from './restart.ts';
 
 export function configMapController(kc: KubeConfig, namespace: string, log = console.error) {
   const informers = new InformerFactory(kc, { log });
@@ -29,10 +30,14 @@ export function configMapController(kc: KubeConfig, namespace: string, log = con
     async reconcile(key) {
       const cm = configMaps.get(key);
       if (!cm) return; // deleted: the pods keep what they have
+      if (!podSelector(cm)) return; // not annotated: none of our business, and nothing to log
+      // One log line per pass, saying what it did (../runtime/outcome.ts).
+      const outcome = new Outcome();
       const stale = staleDeployments(cm, deployments.list(namespace));
-      if (stale.length === 0) return; // already right: no write at all
+      if (stale.length === 0) return { outcome }; // already right: no write at all
       await restart(kc, cm, stale);
-      log(`config-map-controller: ${key} → restarted ${stale.map((d) => d.metadata?.name).join(', ')}`);
+      for (const d of stale) outcome.add('updated', d, `restarted for data ${dataHash(cm).slice(0, 12)}`);
+      return { outcome };
     },
     metrics,
     log,

@@ -21,7 +21,8 @@ const { manager } = configWatcherOperator({
 });
 
 await manager.start();
-console.error(`config-watcher: caches synced; health and metrics on ${manager.url}`);
+// The manager has logged that its caches are synced; leading and reconciling follow from here.
+console.error(`config-watcher: running; health and metrics on ${manager.url}`);
 
 // Kubernetes sends SIGTERM before it kills a pod: drain the work and hand the lease over.
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -30,6 +30,7 @@ import type { Reconcile } from '../runtime/controller.ts';
 import { recordEvent, type EventRecord } from '../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import type { Informer } from '../runtime/informer.ts';
+import { Outcome } from '../runtime/outcome.ts';
 import {
   COMPONENT,
   configHash,
@@ -60,32 +61,35 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     const watcher = caches.watchers.get(key);
     if (!watcher) return;
     const namespace = watcher.metadata!.namespace!;
+    // What this pass does, for the log: one line per pass (../runtime/outcome.ts).
+    const outcome = new Outcome();
 
     // ### 2: Being deleted: undo our annotation, then let deletion finish
     if (watcher.metadata?.deletionTimestamp) {
       if (!hasFinalizer(watcher, FINALIZER)) return;
-      await releaseDeployments(watcher, namespace);
+      for (const deployment of await releaseDeployments(watcher, namespace)) outcome.add('updated', deployment, 'annotation removed');
       await removeFinalizer(objects, watcher, FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
 
     // ### 3: Hold a finalizer, so we get to clean up even if deletion happens while we are down
     // The patch produces an update event, which brings this key back with the new object.
     if (!hasFinalizer(watcher, FINALIZER)) {
       await addFinalizer(objects, watcher, FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
 
     // ### 4: Read the ConfigMap
     const configMap = caches.configMaps.get(`${namespace}/${watcher.spec.configMap}`);
     if (!configMap) {
       // Not an error to retry: the ConfigMap's creation will be an event that brings us back.
+      const message = `ConfigMap ${watcher.spec.configMap} does not exist in namespace ${namespace}`;
       await writeStatus(watcher, {
         configHash: watcher.status?.configHash,
-        ready: { status: 'False', reason: 'ConfigMapMissing', message: `ConfigMap ${watcher.spec.configMap} does not exist in namespace ${namespace}` },
+        ready: { status: 'False', reason: 'ConfigMapMissing', message },
         event: { type: 'Warning', reason: 'ConfigMapMissing', message: `ConfigMap ${watcher.spec.configMap} not found` },
       });
-      return;
+      return { outcome: outcome.fail(message) };
     }
 
     // ### 5: Compare the data's hash with the one we last acted on
@@ -102,6 +106,7 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
         if (deployment.spec?.template.metadata?.annotations?.[hashAnnotation(watcher)] === hash) continue;
         await apply(objects, templateAnnotation(watcher, deployment, hash), fieldManager(watcher));
         rolled.push(deployment.metadata!.name!);
+        outcome.add('updated', deployment, `restarted: ConfigMap ${configMap.metadata?.name} changed`);
       }
       const name = configMap.metadata?.name;
       event = {
@@ -116,11 +121,12 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     }
 
     // ### 7: Record what we acted on
-    await writeStatus(watcher, {
+    const wrote = await writeStatus(watcher, {
       configHash: hash,
       ready: { status: 'True', reason: 'UpToDate', message: `Pods follow ConfigMap ${configMap.metadata?.name} (data ${hash.slice(0, 12)})` },
       event,
     });
+    return { outcome: outcome.add(wrote ? 'updated' : undefined, 'status', `Ready, data ${hash.slice(0, 12)}`) };
   };
 
   /** Deployments in the namespace whose pods carry every label of the podSelector. */
@@ -150,22 +156,25 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
    * removes the fields only we owned, our annotation. The Deployments roll once more and end up
    * exactly as their owners declared them, with no trace of a watcher that no longer exists.
    */
-  async function releaseDeployments(watcher: ConfigWatcher, namespace: string): Promise<void> {
+  async function releaseDeployments(watcher: ConfigWatcher, namespace: string): Promise<V1Deployment[]> {
+    const released: V1Deployment[] = [];
     for (const deployment of caches.deployments.list(namespace)) {
       if (deployment.spec?.template.metadata?.annotations?.[hashAnnotation(watcher)] === undefined) continue;
       await apply(objects, templateAnnotation(watcher, deployment, undefined), fieldManager(watcher));
+      released.push(deployment);
     }
+    return released;
   }
 
   /**
    * Writes status only if it differs from what is stored: that is what makes a resync of a
    * settled ConfigWatcher free. The Event goes with a change of condition or an explicit action,
-   * never with a plain re-check, for the same reason.
+   * never with a plain re-check, for the same reason. Returns whether it wrote.
    */
   async function writeStatus(
     watcher: ConfigWatcher,
     next: { configHash?: string; ready: { status: 'True' | 'False'; reason: string; message: string }; event?: EventRecord },
-  ): Promise<void> {
+  ): Promise<boolean> {
     const generation = watcher.metadata?.generation ?? 0;
     const status: ConfigWatcher['status'] = {
       observedGeneration: generation,
@@ -173,7 +182,8 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
       conditions: setCondition(watcher.status?.conditions, { type: 'Ready', ...next.ready, observedGeneration: generation }),
     };
     const before = findCondition(watcher.status?.conditions, 'Ready');
-    if (!isDeepStrictEqual(status, watcher.status)) {
+    const changed = !isDeepStrictEqual(status, watcher.status);
+    if (changed) {
       // A replace carries the resourceVersion of the object we read; if the ConfigWatcher changed
       // since, the server answers 409 Conflict and the queue retries us with the newer object.
       await custom.replaceNamespacedCustomObjectStatus({
@@ -189,5 +199,6 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     // condition appears, not on every re-check.
     const conditionChanged = before?.status !== next.ready.status || before?.reason !== next.ready.reason;
     if (next.event && (next.event.type === 'Normal' || conditionChanged)) await recordEvent(core, COMPONENT, watcher, next.event);
+    return changed;
   }
 }

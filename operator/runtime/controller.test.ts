@@ -7,6 +7,7 @@ import { Controller } from './controller.ts';
 import { startHealthServer } from './health-server.ts';
 import { Informer, splitKey } from './informer.ts';
 import { Metrics } from './metrics.ts';
+import { Outcome } from './outcome.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -15,15 +16,17 @@ beforeAll(async () => (ns = await testNamespace(kc, 'controller')));
 afterAll(() => ns.remove());
 
 describe('Controller', () => {
-  it('retries a reconcile that hit a 409 Conflict, and converges', async () => {
+  it('retries a reconcile that hit a 409 Conflict quietly, and converges', async () => {
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'contested' }, data: { n: '0' } } });
     const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const metrics = new Metrics();
+    const lines: string[] = [];
     let attempts = 0;
     const controller = new Controller({
       name: 'stamper',
       primary: informer,
       metrics,
+      log: (line) => lines.push(line),
       reconcile: async (key) => {
         const cached = informer.get(key);
         if (!cached || cached.metadata?.name !== 'contested' || cached.data?.seen) return;
@@ -35,6 +38,7 @@ describe('Controller', () => {
         const next = structuredClone(cached); // never modify the cached object itself
         next.data = { ...next.data, seen: 'yes' };
         await core.replaceNamespacedConfigMap({ name: 'contested', namespace: ns.name, body: next });
+        return { outcome: new Outcome().add('updated', next) };
       },
     });
     await controller.run();
@@ -45,8 +49,43 @@ describe('Controller', () => {
       });
       expect(cm.data).toEqual({ n: '1', seen: 'yes' }); // the other writer's change survived
       // At least the one 409; a retry that runs before the cache has the newer object conflicts again.
-      expect(metrics.total('stamper', 'error')).toBeGreaterThanOrEqual(1);
+      const conflicts = metrics.total('stamper', 'error');
+      expect(conflicts).toBeGreaterThanOrEqual(1);
       expect(attempts).toBeGreaterThanOrEqual(2);
+      // Conflicts are retried without a word; only a third one in a row would be logged.
+      expect(lines.filter((l) => l.includes('409'))).toHaveLength(Math.max(0, conflicts - 2));
+      expect(lines).toContain(`ConfigMap ${ns.name}/contested: updated ConfigMap contested`);
+    } finally {
+      await controller.stop();
+      await informer.stop();
+    }
+  });
+
+  it('logs one line per pass that wrote something, and a pass that wrote nothing only once in a row', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'quiet' } } });
+    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const metrics = new Metrics();
+    const lines: string[] = [];
+    const controller = new Controller({
+      name: 'stamper',
+      primary: informer,
+      metrics,
+      resyncMs: 50, // many passes that find nothing to do
+      log: (line) => lines.push(line),
+      reconcile: async (key) => {
+        const cached = informer.get(key);
+        if (cached?.metadata?.name !== 'quiet') return; // no outcome: nothing logged
+        if (cached.data?.seen) return { outcome: new Outcome() };
+        const next = structuredClone(cached);
+        next.data = { seen: 'yes' };
+        await core.replaceNamespacedConfigMap({ name: 'quiet', namespace: ns.name, body: next });
+        return { outcome: new Outcome().add('updated', next, 'stamped') };
+      },
+    });
+    await controller.run();
+    try {
+      await waitFor('twenty passes', async () => (metrics.total('stamper', 'success') >= 20 ? true : undefined));
+      expect(lines).toEqual([`ConfigMap ${ns.name}/quiet: updated ConfigMap quiet (stamped)`, `ConfigMap ${ns.name}/quiet: unchanged`]);
     } finally {
       await controller.stop();
       await informer.stop();

@@ -9,11 +9,14 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { keyOf, type EventType } from './informer.ts';
 import type { Metrics } from './metrics.ts';
+import type { Outcome } from './outcome.ts';
 import { WorkQueue, type QueueOptions } from './queue.ts';
 
-/** What reconcile may ask for: come back after a while, even if nothing changes (polling a world we cannot watch). */
 export interface Result {
+  /** Come back after a while, even if nothing changes (polling a world we cannot watch). */
   requeueAfterMs?: number;
+  /** What the pass did, for the log (see outcome.ts). A pass without one (its object is gone) logs nothing. */
+  outcome?: Outcome;
 }
 
 export type Reconcile = (key: string) => Promise<Result | void>;
@@ -23,6 +26,8 @@ export type Reconcile = (key: string) => Promise<Result | void>;
  * kind fits (Informer<ConfigWatcher> is not an Informer<KubernetesObject> to TypeScript).
  */
 export interface Source {
+  /** Names the objects in the log: "ConfigWatcher operator/web-watcher: …". */
+  readonly type?: { kind: string };
   subscribe(handler: (type: EventType, object: KubernetesObject) => void): void;
   list(): KubernetesObject[];
   start(): Promise<void>;
@@ -56,6 +61,8 @@ export class Controller {
   readonly #log: (line: string) => void;
   #workers: Promise<void>[] = [];
   #resync?: NodeJS.Timeout;
+  /** Per key, the last line logged for a pass that wrote nothing: it is not repeated. */
+  readonly #quiet = new Map<string, string>();
 
   constructor(options: ControllerOptions) {
     this.name = options.name;
@@ -98,16 +105,40 @@ export class Controller {
       // Success resets the key's backoff, so a later failure starts again at 5 ms.
       this.queue.forget(key);
       if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
+      this.#report(key, result?.outcome);
       this.#observe(result?.requeueAfterMs ? 'requeue' : 'success', started);
     } catch (error) {
       // Any error, a 409 Conflict included, means "not done yet": try again after the key's
-      // backoff. A conflict clears itself: by then the cache holds the newer object.
-      this.#log(`reconcile ${key} failed (attempt ${this.queue.failures(key) + 1}): ${message(error)}`);
+      // backoff. A conflict clears itself: by then the cache holds the newer object. So a
+      // conflict is retried quietly; only one that persists is worth a line.
+      const attempt = this.queue.failures(key) + 1;
+      if ((error as { code?: number }).code !== 409 || attempt >= CONFLICTS_BEFORE_LOGGING) {
+        this.#log(`${this.#noun} ${key}: failed (attempt ${attempt}, retrying): ${message(error)}`);
+        this.#quiet.delete(key);
+      }
       this.queue.addRateLimited(key);
       this.#observe('error', started);
     } finally {
       this.queue.done(key);
     }
+  }
+
+  /**
+   * One line per pass that did something. A pass that wrote nothing (a resync, an event that
+   * changed nothing we care about) is logged once, not every time: "unchanged" after a change
+   * tells the reader the world has settled; ten more would only bury the next real line.
+   */
+  #report(key: string, outcome: Outcome | undefined): void {
+    if (!outcome) return void this.#quiet.delete(key);
+    const line = `${this.#noun} ${key}: ${outcome}`;
+    if (outcome.changed) this.#quiet.delete(key);
+    else if (this.#quiet.get(key) === line) return;
+    else this.#quiet.set(key, line);
+    this.#log(line);
+  }
+
+  get #noun(): string {
+    return this.#options.primary.type?.kind ?? this.name;
   }
 
   #observe(result: 'success' | 'requeue' | 'error', started: number): void {
@@ -125,6 +156,9 @@ export class Controller {
     await Promise.all(this.#workers);
   }
 }
+
+/** A conflict on this many attempts in a row is no longer a cache a moment behind: say so. */
+const CONFLICTS_BEFORE_LOGGING = 3;
 
 function message(error: unknown): string {
   const e = error as { code?: number; body?: unknown; message?: string };

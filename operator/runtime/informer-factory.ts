@@ -31,7 +31,18 @@ export class InformerFactory {
     await Promise.all([...this.#informers.values()].map((i) => i.start()));
   }
 
+  /** What the caches hold, for the log line that says they are filled: "1 ConfigWatcher, 3 Deployments". */
+  describe(): string {
+    return [...this.#informers.values()].map((i) => plural(i.list().length, i.type.kind)).join(', ');
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.#informers.values()].map((i) => i.stop()));
   }
+}
+
+/** "1 Deployment", "2 Deployments", "2 NetworkPolicies", "2 Ingresses". */
+function plural(count: number, kind: string): string {
+  if (count === 1) return `1 ${kind}`;
+  return `${count} ${kind.endsWith('y') ? `${kind.slice(0, -1)}ies` : kind.endsWith('s') ? `${kind}es` : `${kind}s`}`;
 }

@@ -54,6 +54,8 @@ export class Manager {
     this.#server = await startHealthServer({ metrics: this.#options.metrics, ready: () => this.#synced, ...this.#options.health });
     await this.#options.informers.start();
     this.#synced = true;
+    // The first line a user waits for: from here on the operator sees the cluster as it is.
+    this.#options.log?.(`caches synced: ${this.#options.informers.describe()}`);
     this.leading = this.#lead();
   }
 

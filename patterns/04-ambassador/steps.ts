@@ -1,6 +1,7 @@
 // Lesson 4, ambassador: the app talks to a local proxy in its own pod, and the proxy knows how to
 // reach the real backend. Changing backends then means reconfiguring the proxy, not the app.
-import { deploymentRolledOut, envIn, outputMatches, readyPod, serviceRoutesTo } from '../checks.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { appears, deploymentRolledOut, envIn, printed, readyPod, serviceRoutesTo } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
@@ -10,9 +11,14 @@ const manifests = 'patterns/04-ambassador/manifests';
 // The app's /backend route calls BACKEND_URL and passes the answer on: the backend's /info.
 const callBackend = `kubectl exec -n ${ns} deploy/web -c app -- node -e "fetch('http://localhost:8080/backend').then(r => r.text()).then(console.log)"`;
 
-/** Waits until the app's call through the ambassador is answered by `backend`. */
-async function answeredBy(ctx: LessonContext, backend: string): Promise<void> {
-  await outputMatches(ctx, callBackend, new RegExp(`"version":"${backend}"`));
+/**
+ * The app's call through the ambassador was answered by `backend`: its /info names the version
+ * and the pod, which only a running backend can report.
+ */
+async function answeredBy(ctx: LessonContext, backend: string): Promise<string> {
+  await deploymentRolledOut(ctx, 'web');
+  const [answer, pod] = await printed(ctx, callBackend, new RegExp(`\\{"version":"${backend}","pod":"([^"]+)"[^}]*\\}`));
+  return `the app called localhost:9000 and ${backend}'s pod ${pod} answered: ${answer}`;
 }
 
 /** The pod's current wiring: where the app sends its calls, and where the ambassador forwards them. */
@@ -27,7 +33,7 @@ async function wiring(ctx: LessonContext) {
 }
 
 /** The app container is configured for localhost only; the real backend is the ambassador's business. */
-async function checkWiring(ctx: LessonContext, expectedTarget: string): Promise<void> {
+async function checkWiring(ctx: LessonContext, expectedTarget: string): Promise<string> {
   const w = await wiring(ctx);
   const lookAt = `kubectl get pod ${w.pod.metadata?.name} -n ${ns} -o yaml`;
   if (w.backendUrl !== `http://localhost:${w.listenPort}/info`) {
@@ -36,6 +42,7 @@ async function checkWiring(ctx: LessonContext, expectedTarget: string): Promise<
   if (w.target !== expectedTarget) {
     throw new StepFailed(`the ambassador forwards to ${w.target}, expected ${expectedTarget}`, lookAt);
   }
+  return `in pod ${w.pod.metadata?.name} the app calls ${w.backendUrl}, where the ambassador listens and forwards to ${w.target}`;
 }
 
 const lesson: Lesson = {
@@ -56,12 +63,16 @@ const lesson: Lesson = {
       ],
       needs: 'any',
       async verify(ctx) {
+        const core = ctx.kc.makeApiClient(CoreV1Api);
+        const seen: string[] = [];
         for (const backend of ['backend-a', 'backend-b']) {
           await deploymentRolledOut(ctx, backend);
-          await serviceRoutesTo(ctx, backend, `app=${backend}`);
+          await appears(ctx, `service ${backend}`, () => core.readNamespacedService({ name: backend, namespace: ns }), `kubectl get services -n ${ns}`);
+          seen.push(`service ${backend} routes to its pod ${(await serviceRoutesTo(ctx, backend, `app=${backend}`)).join(', ')}`);
         }
+        return seen.join('; ');
       },
-      expected: 'both Deployments roll out; Services backend-a and backend-b each have one endpoint',
+      expected: 'deployment.apps/backend-a, service/backend-a, deployment.apps/backend-b and service/backend-b created; both Deployments successfully rolled out',
       hint: 'One file holds both Deployments and both Services.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/backends.yaml`,
     },
@@ -75,9 +86,9 @@ const lesson: Lesson = {
       needs: 'any',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'web');
-        await checkWiring(ctx, 'http://backend-a');
+        return checkWiring(ctx, 'http://backend-a');
       },
-      expected: 'deployment "web" successfully rolled out; its pod shows READY 2/2',
+      expected: 'deployment.apps/web created, then deployment "web" successfully rolled out: one pod with the containers app and ambassador',
       hint: 'BACKEND_URL of the app must point at the ambassador\'s LISTEN_PORT on localhost.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
     },
@@ -87,7 +98,7 @@ const lesson: Lesson = {
       commands: [callBackend],
       needs: 'containers',
       verify: (ctx) => answeredBy(ctx, 'backend-a'),
-      expected: '{"version":"backend-a",...}: the app called localhost:9000 and backend-a answered',
+      expected: '{"version":"backend-a","pod":"backend-a-…","hostname":"backend-a-…"}: the app called localhost:9000 and backend-a answered',
       hint: 'A 502 from the app names the URL it could not reach; check that the ambassador container is running.',
       solution: callBackend,
     },
@@ -102,9 +113,9 @@ const lesson: Lesson = {
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'web');
         // The app's settings are exactly those it was deployed with; only the ambassador changed.
-        await checkWiring(ctx, 'http://backend-b');
+        return checkWiring(ctx, 'http://backend-b');
       },
-      expected: 'a new web pod whose ambassador forwards to http://backend-b; the app container\'s image and env are unchanged',
+      expected: 'deployment.apps/web env updated; rollout status waits while the old pod goes and the new one starts, then deployment "web" successfully rolled out: a new web pod whose ambassador forwards to http://backend-b; the app container\'s image and env are unchanged',
       hint: 'kubectl set env takes -c to pick the container to change.',
       solution: `kubectl set env deployment/web -n ${ns} -c ambassador TARGET_URL=http://backend-b`,
     },
@@ -114,8 +125,8 @@ const lesson: Lesson = {
       commands: [callBackend],
       needs: 'containers',
       verify: (ctx) => answeredBy(ctx, 'backend-b'),
-      expected: '{"version":"backend-b",...}: same command, same app configuration, another backend',
-      hint: 'If you still see backend-a, the rollout of the new pod has not finished yet.',
+      expected: '{"version":"backend-b","pod":"backend-b-…","hostname":"backend-b-…"}: same command, same app configuration, another backend',
+      hint: 'If you still see backend-a, the rollout of the new pod has not finished yet: kubectl rollout status deployment/web -n ambassador.',
       solution: callBackend,
     },
   ],

@@ -1,10 +1,9 @@
 // Lesson 5, init container: set-up work that must finish before the app starts — waiting for a
 // dependency, preparing data — moves out of the app into containers that run first, in order.
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { deploymentRolledOut, outputMatches, readyPod, serviceRoutesTo, sharesEmptyDir } from '../checks.ts';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { appears, deploymentRolledOut, printed, readyPod, serviceRoutesTo, sharesEmptyDir } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
-import { waitFor } from '../wait-for.ts';
 
 const ns = 'init-container';
 const manifests = 'patterns/05-init-container/manifests';
@@ -16,10 +15,18 @@ const fetchPage = `kubectl exec -n ${ns} deploy/web -c app -- node -e "fetch('ht
 /** The web pod, whatever its state: where containers run, it is stuck in Init until the database is up. */
 async function webPod(ctx: LessonContext): Promise<V1Pod> {
   const core = ctx.kc.makeApiClient(CoreV1Api);
-  return waitFor(async () => {
+  await appears(ctx, 'deployment web', () => ctx.kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'web', namespace: ns }),
+    `kubectl get deployments -n ${ns}`);
+  return appears(ctx, 'a pod of deployment web', async () => {
     const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
     return pods.items.find((p) => !p.metadata?.deletionTimestamp);
-  }, () => new StepFailed('no pod of deployment web was created', `kubectl describe deployment web -n ${ns}`));
+  }, `kubectl describe deployment web -n ${ns}`);
+}
+
+/** What the pod's STATUS column says while it initializes: Init:<completed>/<all>. */
+function initStatus(pod: V1Pod): string {
+  const done = (pod.status?.initContainerStatuses ?? []).filter((s) => s.state?.terminated?.exitCode === 0).length;
+  return `Init:${done}/${pod.spec?.initContainers?.length ?? 0}`;
 }
 
 const lesson: Lesson = {
@@ -36,6 +43,8 @@ const lesson: Lesson = {
       // No `rollout status` here: on a real cluster the pod waits, on purpose, until step 4.
       commands: [
         `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
+        // The ReplicaSet creates the pod a moment after the apply; listing it sooner shows nothing.
+        `kubectl wait --for=create pod -l app=web -n ${ns} --timeout=30s`,
         `kubectl get pods -n ${ns} -l app=web`,
       ],
       needs: 'any',
@@ -51,9 +60,11 @@ const lesson: Lesson = {
         if (init.some((c) => c.restartPolicy)) {
           throw new StepFailed('an init container here must run to completion, without restartPolicy', lookAt);
         }
-        sharesEmptyDir(ctx, pod, 'content', ['prepare-content', 'app']);
+        const mounts = sharesEmptyDir(ctx, pod, 'content', ['prepare-content', 'app']);
+        return `pod ${pod.metadata?.name} runs the init containers ${initOrder.join(', then ')} before the app; ` +
+          `prepare-content writes to ${mounts['prepare-content']}, the app reads ${mounts.app}, both the emptyDir content`;
       },
-      expected: 'where containers run: STATUS Init:0/2, and it stays so; on kwok\'s fake nodes init containers "complete" at once, so the pod is Running',
+      expected: 'deployment.apps/web created, pod/web-… condition met; where containers run the pod shows STATUS Init:0/2 (Pending for its first moment) and stays so; on kwok\'s fake nodes init containers "complete" at once, so it shows Running',
       hint: 'Init containers are listed under spec.initContainers and run in that order.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
     },
@@ -68,14 +79,18 @@ const lesson: Lesson = {
       ],
       needs: 'containers',
       async verify(ctx) {
-        await outputMatches(ctx, showLog, /waiting for database: (ENOTFOUND|EAI_AGAIN|ECONNREFUSED)/);
         const pod = await webPod(ctx);
         const initialized = pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status;
         if (initialized !== 'False') {
-          throw new StepFailed('the web pod should still be initializing while no database exists', `kubectl describe pod -n ${ns} -l app=web`);
+          throw new StepFailed(`the web pod should still be initializing while no database exists, but it is ${initStatus(pod)} and Initialized=${initialized}`,
+            `kubectl describe pod -n ${ns} -l app=web`);
         }
+        // A new line every two seconds: none within the check's few seconds means it is not retrying.
+        const [line] = await printed(ctx, showLog, /waiting for database: (ENOTFOUND|EAI_AGAIN|ECONNREFUSED)/);
+        const app = pod.status?.containerStatuses?.find((c) => c.name === 'app')?.state?.waiting?.reason ?? 'no status yet';
+        return `pod ${pod.metadata?.name} is ${initStatus(pod)}, its app container not started (${app}); wait-for-database logs "${line}"`;
       },
-      expected: 'STATUS Init:0/2; the log repeats "waiting for database: ENOTFOUND" every two seconds',
+      expected: 'STATUS Init:0/2; pod/web-… condition met; the log shows "waiting for database: EAI_AGAIN" (ENOTFOUND where DNS says "no such name"), one more line every two seconds',
       hint: 'Pick the init container\'s log with -c wait-for-database.',
       solution: showLog,
     },
@@ -92,6 +107,8 @@ const lesson: Lesson = {
       needs: 'containers',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'database');
+        await appears(ctx, 'service database', () => ctx.kc.makeApiClient(CoreV1Api).readNamespacedService({ name: 'database', namespace: ns }),
+          `kubectl get services -n ${ns}`);
         await serviceRoutesTo(ctx, 'database', 'app=database');
         await deploymentRolledOut(ctx, 'web');
         const pod = await readyPod(ctx, 'app=web');
@@ -101,9 +118,10 @@ const lesson: Lesson = {
           throw new StepFailed(`init containers that completed with exit code 0: [${done.join(', ')}], expected [${initOrder.join(', ')}]`,
             `kubectl describe pod ${pod.metadata?.name} -n ${ns}`);
         }
-        await outputMatches(ctx, showLog, /waiting for database: \w+\s+database is reachable/);
+        const [log] = await printed(ctx, showLog, /waiting for database: \w+\s+database is reachable/);
+        return `pod ${pod.metadata?.name} is ready: ${initOrder.join(' and ')} exited with 0, in that order; wait-for-database's log ends "${log.replace(/\s*\n\s*/, '", then "')}"`;
       },
-      expected: 'within seconds the web pod goes Init:0/2 → Init:1/2 → PodInitializing → Running, READY 1/1; the log\'s last "waiting for database: …" line is followed by "database is reachable"',
+      expected: 'deployment.apps/database and service/database created; deployment "web" successfully rolled out within seconds; the log\'s last "waiting for database: …" line is followed by "database is reachable"',
       hint: 'Nothing needs restarting: the init container was retrying all along and now gets a connection.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/database.yaml`,
     },
@@ -113,7 +131,10 @@ const lesson: Lesson = {
       commands: [fetchPage],
       needs: 'containers',
       async verify(ctx) {
-        await outputMatches(ctx, fetchPage, /Prepared by an init container at \d{4}-/);
+        await deploymentRolledOut(ctx, 'web');
+        const pod = await readyPod(ctx, 'app=web');
+        const [page] = await printed(ctx, fetchPage, /<h1>Prepared by an init container at [\dT:.Z-]+<\/h1>/);
+        return `the app of pod ${pod.metadata?.name} serves the page prepare-content wrote before it started: ${page}`;
       },
       expected: '<h1>Prepared by an init container at <the time the pod started></h1>',
       hint: 'The file lives in the pod\'s emptyDir, written by prepare-content before the app started.',

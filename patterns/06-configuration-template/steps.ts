@@ -1,8 +1,8 @@
 // Lesson 6, configuration template: one template for the configuration's structure, one small set
 // of parameters per environment, and an init container that renders them together when the pod
 // starts. Switching environments means pointing the pod at another parameter set.
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
-import { deploymentRolledOut, envIn, outputMatches, readyPod, sharesEmptyDir } from '../checks.ts';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { deploymentRolledOut, envIn, printed, readyPod, sharesEmptyDir } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
@@ -22,7 +22,7 @@ function placeholders(template: string): string[] {
  * The rendered pod: render-config writes into the `config` emptyDir the app reads, and the
  * `params` volume holds the expected environment's ConfigMap. Nothing else differs.
  */
-async function checkRenderedFor(ctx: LessonContext, params: string): Promise<V1Pod> {
+async function checkRenderedFor(ctx: LessonContext, params: string): Promise<string> {
   await deploymentRolledOut(ctx, 'web');
   const pod = await readyPod(ctx, 'app=web');
   const lookAt = `kubectl get pod ${pod.metadata?.name} -n ${ns} -o yaml`;
@@ -36,7 +36,19 @@ async function checkRenderedFor(ctx: LessonContext, params: string): Promise<V1P
   if (images.some((i) => i !== image)) {
     throw new StepFailed(`every container should run ${image}, found [${images.join(', ')}]`, lookAt);
   }
-  return pod;
+  return `pod ${pod.metadata?.name}: render-config rendered settings-template with ${params} into ${mounts['render-config']}, ` +
+    `the emptyDir the app reads at ${mounts.app}; every container runs ${image}`;
+}
+
+/**
+ * The settings.json the app serves, as the step's fetch printed it, holds the environment's values:
+ * only a render-config that really ran can have put them there.
+ */
+async function servedSettings(ctx: LessonContext, environment: string, logLevel: string): Promise<string> {
+  await deploymentRolledOut(ctx, 'web');
+  const [, databaseUrl] = await printed(ctx, readSettings,
+    new RegExp(`"environment": "${environment}",\\s*"logLevel": "${logLevel}",\\s*"databaseUrl": "([^"]+)"`));
+  return `the app serves settings.json rendered for ${environment}: logLevel ${logLevel}, databaseUrl ${databaseUrl}`;
 }
 
 const lesson: Lesson = {
@@ -74,8 +86,9 @@ const lesson: Lesson = {
             throw new StepFailed(`${name} lacks the parameters [${missing.join(', ')}] that the template uses`, `kubectl get configmap ${name} -n ${ns} -o yaml`);
           }
         }
+        return `settings-template uses the placeholders {{ ${wanted.join(' }}, {{ ')} }}; config-dev and config-prod fill every one`;
       },
-      expected: 'three ConfigMaps: settings-template, config-dev and config-prod, the last two with the same keys',
+      expected: 'configmap/settings-template, configmap/config-dev and configmap/config-prod created; the last two have the same keys',
       hint: 'The parameter names are the {{ placeholders }} in the template; each must be a key in both parameter ConfigMaps.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/template.yaml -f ${manifests}/config-dev.yaml -f ${manifests}/config-prod.yaml`,
     },
@@ -87,10 +100,8 @@ const lesson: Lesson = {
         `kubectl rollout status deployment/web -n ${ns} --timeout=2m`,
       ],
       needs: 'any',
-      async verify(ctx) {
-        await checkRenderedFor(ctx, 'config-dev');
-      },
-      expected: 'deployment "web" successfully rolled out; the pod ran render-config, then started app',
+      verify: (ctx) => checkRenderedFor(ctx, 'config-dev'),
+      expected: 'deployment.apps/web created, then deployment "web" successfully rolled out: the pod ran render-config, then started the app',
       hint: 'The params volume names the ConfigMap with the environment\'s values.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/app.yaml`,
     },
@@ -99,10 +110,8 @@ const lesson: Lesson = {
       title: 'Read the rendered development configuration',
       commands: [readSettings],
       needs: 'containers',
-      async verify(ctx) {
-        await outputMatches(ctx, readSettings, /"environment": "development",\s*"logLevel": "debug"/);
-      },
-      expected: 'settings.json with "environment": "development", "logLevel": "debug" and the dev database URL',
+      verify: (ctx) => servedSettings(ctx, 'development', 'debug'),
+      expected: 'settings.json with "environment": "development", "logLevel": "debug" and "databaseUrl": "postgres://db.dev.svc:5432/shop", in the template\'s structure',
       hint: 'If the placeholders are still there, look at the log of the init container: kubectl logs deploy/web -c render-config',
       solution: readSettings,
     },
@@ -111,10 +120,8 @@ const lesson: Lesson = {
       title: 'Switch to production by switching the ConfigMap',
       commands: [switchToProd, `kubectl rollout status deployment/web -n ${ns} --timeout=2m`],
       needs: 'any',
-      async verify(ctx) {
-        await checkRenderedFor(ctx, 'config-prod');
-      },
-      expected: 'a new pod whose params volume is config-prod; image and template are unchanged',
+      verify: (ctx) => checkRenderedFor(ctx, 'config-prod'),
+      expected: 'deployment.apps/web patched; rollout status waits while the development pod goes and the new one starts, then deployment "web" successfully rolled out: a new pod whose params volume is config-prod; image and template are unchanged',
       hint: 'Volumes are merged by name, so the patch only needs the params volume with its new configMap name.',
       solution: switchToProd,
     },
@@ -123,10 +130,8 @@ const lesson: Lesson = {
       title: 'Read the rendered production configuration',
       commands: [readSettings],
       needs: 'containers',
-      async verify(ctx) {
-        await outputMatches(ctx, readSettings, /"environment": "production",\s*"logLevel": "warn"/);
-      },
-      expected: 'the same settings.json structure, now with production, warn and the production database URL',
+      verify: (ctx) => servedSettings(ctx, 'production', 'warn'),
+      expected: 'the same settings.json structure, now with "environment": "production", "logLevel": "warn" and "databaseUrl": "postgres://db.prod.example.com:5432/shop"',
       hint: 'The file is rendered when the pod starts; the rollout in the previous step must have finished.',
       solution: readSettings,
     },

@@ -2,7 +2,7 @@
 // stable virtual IP with a DNS name, a headless Service listing the pods themselves, aliases and
 // hand-made endpoints for systems outside the cluster, and the ways traffic enters from outside.
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type V1Service } from '@kubernetes/client-node';
-import { deploymentRolledOut, outputMatches, readyEndpointIPs, readyPod, serviceRoutesTo } from '../checks.ts';
+import { appears, deploymentRolledOut, podTrouble, printed, readyEndpointIPs, readyPod, serviceRoutesTo } from '../checks.ts';
 import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
@@ -24,11 +24,20 @@ const viaIngress = `${fetchInfo} "$(${ingressAddress})"`;
 const lbAddress = `kubectl get service catalog-lb -n ${ns} -o jsonpath='{.status.loadBalancer.ingress[0].ip}'`;
 const viaLoadBalancer = `${fetchInfo} "$(${lbAddress})"`;
 
-/** Reads a Service, waiting until it exists. */
-async function service(ctx: LessonContext, name: string): Promise<V1Service> {
+/** Reads a Service, waiting a few seconds for it to exist. */
+function service(ctx: LessonContext, name: string): Promise<V1Service> {
   const core = ctx.kc.makeApiClient(CoreV1Api);
-  return waitFor(() => core.readNamespacedService({ name, namespace: ns }).catch(() => undefined),
-    () => new StepFailed(`service ${name} does not exist`, `kubectl get services -n ${ns}`));
+  return appears(ctx, `service ${name}`, () => core.readNamespacedService({ name, namespace: ns }), `kubectl get services -n ${ns}`);
+}
+
+/**
+ * Where the prose says "note it", the value must be in what the step's `kubectl get` printed.
+ * Undefined output (`lesson check`): the attendee ran the commands, the cluster alone is checked.
+ */
+function shown(ctx: LessonContext, value: string, what: string, command: string): void {
+  if (ctx.output !== undefined && !ctx.output.includes(value)) {
+    throw new StepFailed(`the step's output does not show ${what} (${value})`, command);
+  }
 }
 
 /** The virtual IP the API server allocated to a Service. */
@@ -70,10 +79,12 @@ const lesson: Lesson = {
       needs: 'any',
       async verify(ctx) {
         await deploymentRolledOut(ctx, 'catalog');
-        await clusterIP(ctx, 'catalog');
-        await serviceRoutesTo(ctx, 'catalog', 'app=catalog');
+        const ip = await clusterIP(ctx, 'catalog');
+        shown(ctx, ip, 'the ClusterIP of service catalog', `kubectl get service catalog -n ${ns}`);
+        const endpoints = await serviceRoutesTo(ctx, 'catalog', 'app=catalog');
+        return `service catalog has the ClusterIP ${ip} and routes to the ${endpoints.length} catalog pods: ${endpoints.join(', ')}`;
       },
-      expected: 'service catalog with a CLUSTER-IP from the service range, and three catalog pods as its endpoints',
+      expected: 'deployment "catalog" successfully rolled out; service catalog of TYPE ClusterIP with a CLUSTER-IP from the service range (such as 10.96.59.186): note it, step 4 finds the same address',
       hint: 'A Service without `type` is a ClusterIP Service; the API server picks the IP.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/catalog.yaml`,
     },
@@ -96,6 +107,8 @@ const lesson: Lesson = {
           throw new StepFailed('the client pod must be created after the catalog Service, with enableServiceLinks on',
             `kubectl get pod,service -n ${ns} -o custom-columns=KIND:.kind,NAME:.metadata.name,CREATED:.metadata.creationTimestamp`);
         }
+        const after = Math.round((podBorn.getTime() - serviceBorn.getTime()) / 1000);
+        return `pod ${pod.metadata?.name} was created ${after} s after the catalog Service, so the kubelet gave its container CATALOG_SERVICE_HOST`;
       },
       expected: 'deployment "client" successfully rolled out, its pod younger than the catalog Service',
       hint: 'Order matters only for the environment variables: the Service must exist before the pod starts.',
@@ -107,9 +120,11 @@ const lesson: Lesson = {
       commands: [lookUp, callByName],
       needs: 'containers',
       async verify(ctx) {
-        const ip = (await clusterIP(ctx, 'catalog')).replaceAll('.', '\\.');
-        await outputMatches(ctx, lookUp, new RegExp(`dns ${ip} env ${ip}\\b`));
-        await outputMatches(ctx, callByName, /"pod":"catalog-/);
+        const ip = await clusterIP(ctx, 'catalog');
+        const escaped = ip.replaceAll('.', '\\.');
+        await printed(ctx, lookUp, new RegExp(`dns ${escaped} env ${escaped}\\b`));
+        const [, pod] = await printed(ctx, callByName, /"pod":"(catalog-[^"]+)"/);
+        return `catalog resolves to ${ip} and CATALOG_SERVICE_HOST is ${ip}, the ClusterIP; http://catalog/info was answered by pod ${pod}`;
       },
       expected: 'dns <ClusterIP> env <the same ClusterIP>, then the /info answer of one catalog pod',
       hint: 'Both answers are the Service\'s virtual IP, not a pod IP; kube-proxy picks the pod per connection.',
@@ -133,8 +148,9 @@ const lesson: Lesson = {
           throw new StepFailed(`catalog-pods lists ${ips.length} ready pod IPs, expected the 3 catalog pods`,
             `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o wide`);
         }
+        return `catalog-pods is headless (clusterIP None); its EndpointSlice lists the 3 ready catalog pods: ${ips.join(', ')}`;
       },
-      expected: 'CLUSTER-IP None; one EndpointSlice with the three catalog pod IPs',
+      expected: 'service/catalog-pods created; one EndpointSlice catalog-pods-… with the three catalog pod IPs under ENDPOINTS',
       hint: 'clusterIP: None must be set when the Service is created; it cannot be changed later.',
       solution: `kubectl apply -n ${ns} -f ${manifests}/headless.yaml`,
     },
@@ -143,6 +159,7 @@ const lesson: Lesson = {
       title: 'Hold a pod back with a readiness gate',
       commands: [
         `kubectl apply -n ${ns} -f ${manifests}/warming-pod.yaml`,
+        `kubectl wait --for=condition=ContainersReady pod/catalog-warming -n ${ns} --timeout=2m`,
         reportNotWarm,
         `kubectl get pod catalog-warming -n ${ns} -o wide`,
         `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`,
@@ -153,28 +170,43 @@ const lesson: Lesson = {
       async verify(ctx) {
         const core = ctx.kc.makeApiClient(CoreV1Api);
         const lookAt = `kubectl get pod catalog-warming -n ${ns} -o wide; kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog-pods -o yaml`;
-        let seen = 'no pod';
+        const read = () => core.readNamespacedPod({ name: 'catalog-warming', namespace: ns });
+        await appears(ctx, 'pod catalog-warming', read, lookAt);
+        let seen = '';
         // The container runs and is ready; the gate alone holds the pod back, and the kubelet says so.
         const ip = await waitFor(async () => {
-          const pod = await core.readNamespacedPod({ name: 'catalog-warming', namespace: ns }).catch(() => undefined);
-          const condition = (type: string) => pod?.status?.conditions?.find((c) => c.type === type);
+          const trouble = await podTrouble(ctx, 'track=warming');
+          if (trouble) throw new StepFailed(`pod catalog-warming cannot start: ${trouble}`, lookAt);
+          const pod = await read();
+          const condition = (type: string) => pod.status?.conditions?.find((c) => c.type === type);
           const ready = condition('Ready');
-          seen = `ContainersReady=${condition('ContainersReady')?.status}, Ready=${ready?.status} (${ready?.reason})`;
-          const heldByGate = condition('ContainersReady')?.status === 'True' && ready?.status === 'False' && ready.reason === 'ReadinessGatesNotReady';
-          return heldByGate ? pod?.status?.podIP : undefined;
+          seen = `ContainersReady=${condition('ContainersReady')?.status}, ${gate}=${condition(gate)?.status ?? 'not reported'}, Ready=${ready?.status} (${ready?.reason})`;
+          if (condition('ContainersReady')?.status !== 'True') {
+            ctx.progress(`waiting for the container of catalog-warming to be ready: ${seen}`);
+            return undefined;
+          }
+          // What this step's patch reported, as the cache warmer would.
+          if (condition(gate)?.status !== 'False') {
+            throw new StepFailed(`pod catalog-warming should report ${gate}=False (this step's kubectl patch … --subresource=status); it has ${seen}`, lookAt);
+          }
+          const heldByGate = ready?.status === 'False' && ready.reason === 'ReadinessGatesNotReady';
+          if (!heldByGate) ctx.progress(`waiting for the kubelet to hold catalog-warming back: ${seen}`);
+          return heldByGate ? pod.status?.podIP : undefined;
         }, () => new StepFailed(`pod catalog-warming should run with ready containers but be held back by its readiness gate; it has ${seen}`, lookAt));
         // Listed, but not ready: clients of the headless Service are not given this address.
         let states = new Map<string, boolean>();
         await waitFor(async () => {
           states = await endpointStates(ctx, 'catalog-pods');
+          if (states.get(ip) !== false) ctx.progress(`waiting for catalog-pods' EndpointSlice to list ${ip} as not ready`);
           return states.get(ip) === false ? true : undefined;
-        }, () => new StepFailed(`pod catalog-warming (${ip}) should be in catalog-pods' EndpointSlice as not ready; ready state is ${states.get(ip)}`, lookAt));
+        }, () => new StepFailed(`pod catalog-warming (${ip}) should be in catalog-pods' EndpointSlice as not ready; ready state is ${states.get(ip)}`, lookAt), 15_000);
         if ((await readyEndpointIPs(ctx, 'catalog')).includes(ip)) {
           throw new StepFailed('the not-ready pod is among the catalog Service\'s ready endpoints', `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog -o yaml`);
         }
-        await serviceRoutesTo(ctx, 'catalog-pods', 'app=catalog');
+        const others = await serviceRoutesTo(ctx, 'catalog-pods', 'app=catalog');
+        return `catalog-warming (${ip}) has ${seen}; catalog-pods lists it with ready: false, beside the ready ${others.join(', ')}`;
       },
-      expected: 'READINESS GATES 0/1 for catalog-warming; the slice lists its IP with ready: false, the three other pods with ready: true',
+      expected: 'condition met; pod/catalog-warming patched; READY 1/1 but READINESS GATES 0/1 for catalog-warming; the slice lists its IP with ready: false, the three other pods with ready: true',
       hint: 'The gate\'s condition belongs to whichever controller owns it; it is set through the pod\'s status subresource.',
       solution: reportNotWarm,
     },
@@ -195,6 +227,8 @@ const lesson: Lesson = {
         if (svc.spec.clusterIP || (await endpointStates(ctx, 'payments')).size > 0) {
           throw new StepFailed('an ExternalName Service has no virtual IP and no endpoints', lookAt);
         }
+        shown(ctx, 'payments.example.com', 'the external name', `kubectl get service payments -n ${ns}`);
+        return 'payments is an ExternalName Service: DNS answers it with a CNAME to payments.example.com; it has no ClusterIP and no endpoints';
       },
       expected: 'TYPE ExternalName, CLUSTER-IP <none>, EXTERNAL-IP payments.example.com',
       hint: 'ExternalName is only a DNS CNAME; nothing is proxied.',
@@ -210,7 +244,7 @@ const lesson: Lesson = {
       ],
       needs: 'any',
       async verify(ctx) {
-        await clusterIP(ctx, 'legacy-db');
+        const ip = await clusterIP(ctx, 'legacy-db');
         const svc = await service(ctx, 'legacy-db');
         if (svc.spec?.selector) {
           throw new StepFailed('legacy-db must have no selector, or the EndpointSlice controller manages its endpoints', `kubectl get service legacy-db -n ${ns} -o yaml`);
@@ -220,6 +254,9 @@ const lesson: Lesson = {
           throw new StepFailed(`legacy-db's ready endpoints are [${ips.join(', ')}], expected [192.0.2.10]`,
             `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=legacy-db -o yaml`);
         }
+        shown(ctx, ip, 'the ClusterIP of legacy-db', `kubectl get service legacy-db -n ${ns}`);
+        shown(ctx, '192.0.2.10', 'the hand-made endpoint', `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=legacy-db`);
+        return `legacy-db has the ClusterIP ${ip}, no selector, and one ready endpoint from the hand-made slice: 192.0.2.10`;
       },
       expected: 'service legacy-db with a ClusterIP, and the slice legacy-db-1 with the single endpoint 192.0.2.10',
       hint: 'The slice finds its Service through the label kubernetes.io/service-name, and its port name must match the Service port\'s.',
@@ -238,7 +275,10 @@ const lesson: Lesson = {
         if (port < 30000 || port > 32767) {
           throw new StepFailed(`catalog-nodeport has nodePort ${port}, expected one from 30000-32767`, `kubectl get service catalog-nodeport -n ${ns}`);
         }
-        await serviceRoutesTo(ctx, 'catalog-nodeport', 'app=catalog');
+        // The port the prose asks to note: the second number of PORT(S).
+        shown(ctx, `80:${port}/TCP`, 'the node port', `kubectl get service catalog-nodeport -n ${ns}`);
+        const endpoints = await serviceRoutesTo(ctx, 'catalog-nodeport', 'app=catalog');
+        return `catalog-nodeport opens port ${port} on every node (PORT(S) 80:${port}/TCP) and routes to ${endpoints.length} ready catalog pods`;
       },
       expected: 'TYPE NodePort, PORT(S) 80:3xxxx/TCP: the second number is the port opened on every node',
       hint: 'Leave nodePort out and the API server allocates a free one.',
@@ -260,8 +300,10 @@ const lesson: Lesson = {
           throw new StepFailed('ingress catalog should send / to the catalog Service, for the nginx ingress class', `kubectl describe ingress catalog -n ${ns}`);
         }
         await service(ctx, backend.name);
+        const address = ingress.status?.loadBalancer?.ingress?.[0];
+        return `ingress catalog (class nginx) sends / to service ${backend.name}, port ${backend.port?.name ?? backend.port?.number}; ADDRESS ${address?.ip ?? address?.hostname ?? 'not published yet'}`;
       },
-      expected: 'ingress catalog with CLASS nginx; after a few seconds ADDRESS shows its controller: localhost on kind, 10.250.0.1 on the real node',
+      expected: 'ingress catalog with CLASS nginx and PORTS 80; ADDRESS is empty at first: a few seconds later its controller writes localhost there on kind, 10.250.0.1 on the real node',
       hint: 'The backend names a Service and one of its ports, here by name (http).',
       solution: `kubectl apply -n ${ns} -f ${manifests}/ingress.yaml`,
     },
@@ -275,7 +317,11 @@ const lesson: Lesson = {
       // ingress-nginx on kind, Traefik beside the local control plane's real node.
       needs: 'containers',
       async verify(ctx) {
-        await outputMatches(ctx, viaIngress, /"pod":"catalog-/);
+        // The first try may find no answer yet (see fetchInfo); then the check asks again.
+        const [, pod] = await printed(ctx, viaIngress, /"pod":"(catalog-[^"]+)"/, 60_000);
+        if (pod === 'catalog-warming') throw new StepFailed('the not-ready pod catalog-warming answered', `kubectl get endpointslices -n ${ns} -l kubernetes.io/service-name=catalog -o yaml`);
+        const address = (await ctx.sh(ingressAddress)).trim();
+        return `through the Ingress at ${address}, /info was answered by pod ${pod}`;
       },
       expected: 'the /info answer of a catalog pod; run it a few times to see different pods answer',
       hint: 'This runs on your machine, not in a pod: port 80 of localhost is ingress-nginx on the kind node; 10.250.0.1:80 is Traefik on the real node.',
@@ -292,9 +338,15 @@ const lesson: Lesson = {
       // cloud-provider-kind on kind (started by hand), MetalLB's controller beside the real node.
       needs: 'containers',
       async verify(ctx) {
-        await waitFor(async () => (await service(ctx, 'catalog-lb')).status?.loadBalancer?.ingress?.[0]?.ip,
-          () => new StepFailed('catalog-lb got no external IP; on kind, is cloud-provider-kind running?', `kubectl get service catalog-lb -n ${ns}; kubectl get events -n ${ns} --field-selector involvedObject.name=catalog-lb`), 120_000);
-        await outputMatches(ctx, viaLoadBalancer, /"pod":"catalog-/);
+        await service(ctx, 'catalog-lb');
+        // Assigning the address is a genuine wait: on kind a load balancer container has to start.
+        const ip = await waitFor(async () => {
+          const assigned = (await service(ctx, 'catalog-lb')).status?.loadBalancer?.ingress?.[0]?.ip;
+          if (!assigned) ctx.progress('waiting for catalog-lb\'s external IP (up to 120 s); EXTERNAL-IP is <pending>');
+          return assigned;
+        }, () => new StepFailed('catalog-lb got no external IP; on kind, is cloud-provider-kind running?', `kubectl get service catalog-lb -n ${ns}; kubectl get events -n ${ns} --field-selector involvedObject.name=catalog-lb`), 120_000);
+        const [, pod] = await printed(ctx, viaLoadBalancer, /"pod":"(catalog-[^"]+)"/, 60_000);
+        return `catalog-lb got the external IP ${ip}; /info through it was answered by pod ${pod}`;
       },
       expected: 'EXTERNAL-IP changes from <pending> to an address (on the real node one of 10.250.1.0/24); fetching /info from it reaches a catalog pod (if it prints "no answer yet", run it again)',
       hint: 'On kind, start cloud-provider-kind in another terminal first: it fulfils LoadBalancer Services there. On the real node MetalLB\'s controller already runs.',

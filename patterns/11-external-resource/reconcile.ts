@@ -25,6 +25,7 @@ import type { Reconcile } from '../../operator/runtime/controller.ts';
 import { recordEvent, type EventRecord } from '../../operator/runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import type { Informer } from '../../operator/runtime/informer.ts';
+import { Outcome, type Change } from '../../operator/runtime/outcome.ts';
 import { unreachable, type PostgresAdmin } from './postgres-admin.ts';
 import { COMPONENT, FINALIZER, GROUP, PLURAL, secretName, VERSION, type PostgresDatabase } from './postgres-database.ts';
 
@@ -50,6 +51,8 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     if (!db) return;
     const name = db.spec.databaseName;
     const uid = db.metadata!.uid!;
+    // What this pass does, for the log: one line per pass (operator/runtime/outcome.ts).
+    const outcome = new Outcome();
 
     // ### 2: Being deleted: drop the database and role, then let deletion finish
     // If the server is down, we cannot drop anything. Removing the finalizer anyway would leave
@@ -64,7 +67,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       }
       await event(db, { type: 'Normal', reason: 'Dropped', message: `dropped database and role ${name} on ${admin.server}` });
       await removeFinalizer(objects, db, FINALIZER);
-      return;
+      return { outcome: outcome.add('deleted', `database and role ${name} on ${admin.server}`).add('updated', 'finalizer', 'removed') };
     }
 
     // ### 3: Hold a finalizer before creating anything outside the cluster
@@ -72,7 +75,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     // out of its reach. The finalizer is what gives us the chance to drop it.
     if (!hasFinalizer(db, FINALIZER)) {
       await addFinalizer(objects, db, FINALIZER);
-      return;
+      return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
 
     // ### 4: The password: the Secret's, or a new one if there is no Secret yet
@@ -90,8 +93,9 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       if (found.role !== undefined && !admin.isOurs(found.role, uid)) theirs.push(`role ${name}`);
       if (theirs.length) {
         // Someone else's (made by hand, or by another PostgresDatabase): never adopt it.
-        await writeStatus(db, { status: 'False', reason: 'NameTaken', message: `${theirs.join(' and ')} on ${admin.server} already exist and are not managed by this PostgresDatabase` });
-        return { requeueAfterMs: pollMs };
+        const message = `${theirs.join(' and ')} on ${admin.server} already exist and are not managed by this PostgresDatabase`;
+        await writeStatus(db, { status: 'False', reason: 'NameTaken', message });
+        return { requeueAfterMs: pollMs, outcome: outcome.fail(message) };
       }
       const created: string[] = [];
       if (found.role === undefined) {
@@ -99,22 +103,27 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
         created.push(`role ${name}`);
       } else if (!stored) {
         await admin.setPassword(name, password); // the Secret was lost: a new password, set on both sides
+        outcome.add('updated', `role ${name}`, 'new password');
       }
       if (found.database === undefined) {
         await admin.createDatabase(name, uid);
         created.push(`database ${name}`);
       }
       // A recreated role has lost its rights too; granting is cheap, but skipped when all is well.
-      if (created.length || !(await admin.granted(name))) await admin.grant(name);
+      if (created.length || !(await admin.granted(name))) {
+        await admin.grant(name);
+        if (!created.length) outcome.add('updated', `rights of role ${name}`, 'granted again');
+      }
 
       // ### 6: The Secret, applied only when its contents differ from the cache
-      await writeSecret(db, secret, name, password);
+      outcome.add(await writeSecret(db, secret, name, password), `Secret ${secretName(db)}`);
 
       if (created.length) {
         // Creating on first sight is normal; creating what existed before is a repair worth a
         // warning. A stored password means we provisioned this before (the Secret is written only
         // after the role exists) — unlike our last status, which a failed pass may have overwritten.
         const repaired = Boolean(stored);
+        outcome.add('created', `${created.join(' and ')} on ${admin.server}`, repaired ? 'it had disappeared' : undefined);
         await event(db, repaired
           ? { type: 'Warning', reason: 'DriftRepaired', message: `${created.join(' and ')} had disappeared from ${admin.server}; recreated` }
           : { type: 'Normal', reason: 'Created', message: `created ${created.join(' and ')} on ${admin.server}` });
@@ -125,8 +134,8 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     }
 
     // ### 7: Report, and come back later to look for drift
-    await writeStatus(db, { status: 'True', reason: 'Provisioned', message: `database ${name} and role ${name} exist on ${admin.server}; login in Secret ${secretName(db)}` });
-    return { requeueAfterMs: pollMs };
+    const wrote = await writeStatus(db, { status: 'True', reason: 'Provisioned', message: `database ${name} and role ${name} exist on ${admin.server}; login in Secret ${secretName(db)}` });
+    return { requeueAfterMs: pollMs, outcome: outcome.add(wrote ? 'updated' : undefined, 'status', 'Ready') };
   };
 
   /** The condition for a failed call: an unreachable server, or one that refused. */
@@ -137,7 +146,8 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       : { status: 'False', reason: 'ServerError', message: `${doing}: PostgreSQL at ${admin.server} refused: ${detail}` };
   }
 
-  async function writeSecret(db: PostgresDatabase, current: V1Secret | undefined, name: string, password: string): Promise<void> {
+  /** Returns what it did to the Secret: created, updated, or nothing (it already held this). */
+  async function writeSecret(db: PostgresDatabase, current: V1Secret | undefined, name: string, password: string): Promise<Change | undefined> {
     const server = new URL(admin.applicationUrl(name, password));
     const data = {
       host: server.hostname,
@@ -148,7 +158,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       url: server.toString(),
     };
     const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-    if (current && isDeepStrictEqual(current.data, encoded)) return;
+    if (current && isDeepStrictEqual(current.data, encoded)) return undefined;
     await apply(objects, {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -161,20 +171,22 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       type: 'Opaque',
       data: encoded,
     } as V1Secret, COMPONENT);
+    return current ? 'updated' : 'created';
   }
 
   /**
    * Writes status only when it differs from what is stored, so a poll that finds everything in
    * place writes nothing. A warning Event goes out when the condition changes, not on every retry.
+   * Returns whether it wrote.
    */
-  async function writeStatus(db: PostgresDatabase, ready: Ready): Promise<void> {
+  async function writeStatus(db: PostgresDatabase, ready: Ready): Promise<boolean> {
     const generation = db.metadata?.generation ?? 0;
     const status: PostgresDatabase['status'] = {
       observedGeneration: generation,
       secretName: secretName(db),
       conditions: setCondition(db.status?.conditions, { type: 'Ready', ...ready, observedGeneration: generation }),
     };
-    if (isDeepStrictEqual(status, db.status)) return;
+    if (isDeepStrictEqual(status, db.status)) return false;
     const before = findCondition(db.status?.conditions, 'Ready');
     await custom.replaceNamespacedCustomObjectStatus({
       group: GROUP,
@@ -185,6 +197,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
       body: { ...db, status },
     });
     if (ready.status === 'False' && before?.reason !== ready.reason) await event(db, { type: 'Warning', reason: ready.reason, message: ready.message });
+    return true;
   }
 
   function event(db: PostgresDatabase, record: EventRecord): Promise<void> {

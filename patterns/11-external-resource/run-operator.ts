@@ -1,7 +1,6 @@
 // Prepares the PostgresDatabase operator the way `npm run operator -- postgres-database` does:
-// the admin URL found and the CRD installed; the caller starts its manager. The CLI and the
-// lesson's step both call this, so what the attendee runs in a second terminal and what
-// `lesson verify` runs are the same code.
+// the admin URL found and the CRD installed; the caller starts its manager. The CLI is what the
+// lesson's step runs in a second terminal.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { adminUrl, defaultDir, readState } from '../../scripts/postgres/server.ts';
 import { installCrd } from './install-crd.ts';

@@ -115,25 +115,88 @@ async function startLive() {
   document.addEventListener('click', async (event) => {
     const button = event.target.closest('.live button');
     if (!button) return;
-    const output = button.parentElement.querySelector('.result');
+    const section = button.closest('section');
+    const output = section.querySelector('.result');
     const action = button.classList.contains('run') ? 'run' : 'check';
-    button.disabled = true;
+    section.querySelectorAll('.live button').forEach((b) => { b.disabled = true; });
     output.textContent = action === 'run' ? 'running…' : 'checking…';
     output.className = 'result';
+    const terminal = section.querySelector('.terminal');
+    terminal.replaceChildren();
+    terminal.hidden = false;
     const url = `/api/lessons/${encodeURIComponent(button.dataset.lesson)}/steps/${encodeURIComponent(button.dataset.step)}/${action}`;
-    const answer = await fetch(url, { method: 'POST' }).then((r) => r.json()).catch((e) => ({ ok: false, message: String(e) }));
-    output.textContent = answer.ok ? (action === 'run' ? 'done — now Check' : 'passed') : answer.message;
-    output.classList.add(answer.ok ? 'ok' : 'failed');
-    button.disabled = false;
-    if (answer.ok && action === 'check') {
-      const box = button.closest('section').querySelector('label.done input');
+    const end = await streamTranscript(url, terminal).catch((e) => ({ ok: false, message: String(e) }));
+    output.textContent = end.ok ? (action === 'run' ? 'done and checked' : 'passed') : (end.message ?? 'failed: see the transcript');
+    output.classList.add(end.ok ? 'ok' : 'failed');
+    section.querySelectorAll('.live button').forEach((b) => { b.disabled = false; });
+    if (end.ok) {
+      const box = section.querySelector('label.done input');
       if (!box.checked) box.click();
     }
-    if (action === 'run') drawCharts();
+    if (action === 'run') { drawCharts(); showPrograms(); }
   });
   const events = new EventSource(`/api/lessons/${encodeURIComponent(lessonId)}/events`);
   events.onmessage = (event) => renderResources(JSON.parse(event.data));
   drawCharts();
+  showPrograms();
+  setInterval(showPrograms, 2000);
+}
+
+/**
+ * Posts a Run or Check and shows its transcript as it streams: one JSON event per line. Resolves
+ * to the last event, {type: 'end', ok} — or to the server's refusal when it answers with one.
+ */
+async function streamTranscript(url, terminal) {
+  const response = await fetch(url, { method: 'POST' });
+  if (!response.headers.get('content-type')?.includes('ndjson')) return response.json();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  let last = { ok: false, message: 'the transcript ended early' };
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return last;
+    buffered += value;
+    const lines = buffered.split('\n');
+    buffered = lines.pop();
+    for (const line of lines.filter(Boolean)) {
+      const event = JSON.parse(line);
+      if (event.type === 'end') last = event;
+      else appendEvent(terminal, event);
+    }
+  }
+}
+
+/** One transcript event in the step's terminal pane, as the CLI prints it. */
+function appendEvent(terminal, event) {
+  const span = document.createElement('span');
+  span.className = `t-${event.type}`;
+  if (event.type === 'command') span.textContent = `${event.terminal ? `[${event.terminal} terminal] ` : ''}$ ${event.text}\n`;
+  else if (event.type === 'output') span.textContent = event.text;
+  else if (event.type === 'note') span.textContent = `# ${event.text}\n`;
+  else if (event.type === 'progress') {
+    // A check's progress replaces its previous line: it says where things stand now.
+    if (terminal.lastChild?.className === 't-progress') terminal.lastChild.remove();
+    if (!event.text) return;
+    span.textContent = `… ${event.text}\n`;
+  } else {
+    span.classList.add(event.ok ? 'ok' : 'failed');
+    span.textContent = `${event.ok ? 'ok' : 'FAIL'}: ${event.text}\n`;
+  }
+  // Output that did not end its line (`base64 -d`) must not run into the next line.
+  if (event.type !== 'output' && terminal.lastChild && !terminal.lastChild.textContent.endsWith('\n')) terminal.append('\n');
+  terminal.append(span);
+  terminal.scrollTop = terminal.scrollHeight;
+}
+
+// The programs running in their own terminals: the end of each log, under the command that started it.
+async function showPrograms() {
+  const running = await fetch(`/api/lessons/${encodeURIComponent(lessonId)}/programs`).then((r) => r.json()).catch(() => []);
+  for (const holder of document.querySelectorAll('.program')) {
+    const found = running.find((p) => p.terminal === holder.dataset.terminal);
+    const log = holder.querySelector('.program-log');
+    log.hidden = !found;
+    if (found) log.textContent = `running, pid ${found.pid}:\n${found.tail}`;
+  }
 }
 
 function renderResources(items) {

@@ -5,13 +5,14 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { $ } from 'zx';
+import { freePort } from '../real-node/programs.ts';
+import { retry } from './retry.ts';
 import { WORKSHOP_IMAGE } from '../kind.ts';
 import { buildNodeImages, fullImageName, PAUSE_IMAGE, type NodeImage } from './index.ts';
 import { ociArchitecture } from './oci-archive.ts';
@@ -154,7 +155,7 @@ describe.skipIf(!canBuild)('buildNodeImages', () => {
         });
         const exited = new Promise<number | null>((resolve) => app.on('exit', resolve));
         try {
-          const response = await poll(() => fetch(`http://127.0.0.1:${port}/healthz`));
+          const response = await retry(() => fetch(`http://127.0.0.1:${port}/healthz`));
           expect(response.status).toBe(200);
         } finally {
           app.kill('SIGTERM');
@@ -181,7 +182,7 @@ describe.skipIf(!canBuild)('buildNodeImages', () => {
           '[grpc]', `  address = "${dir}/containerd.sock"`,
         ].join('\n'));
         containerd = spawn('containerd', ['--config', config], { stdio: 'ignore' });
-        await poll(() => ctr('version'));
+        await retry(() => ctr('version'));
       });
       afterAll(async () => {
         if (!containerd?.pid) return;
@@ -279,26 +280,4 @@ function unresolvedImports(rootfs: string, module: string, checked: Set<string>)
 
 function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
-}
-
-async function poll<T>(attempt: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }

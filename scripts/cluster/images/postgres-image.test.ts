@@ -5,12 +5,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { $ } from 'zx';
+import { freePort } from '../real-node/programs.ts';
+import { retry } from './retry.ts';
 import { POSTGRES_IMAGE } from '../kind.ts';
 import { fullImageName } from './oci-archive.ts';
 import { POSTGRES_CONFIG, postgresImage, START_SCRIPT } from './postgres-image.ts';
@@ -140,7 +141,7 @@ describe.skipIf(!canBuild)('the PostgreSQL image', () => {
           await client.end();
         }
       };
-      const ready = await poll(() => connect(), 30_000).catch((error: Error) => {
+      const ready = await retry(() => connect(), 30_000).catch((error: Error) => {
         server.kill('SIGKILL');
         throw new Error(`${error.message}\n${output}`);
       });
@@ -202,25 +203,3 @@ describe.skipIf(!canBuild)('the PostgreSQL image', () => {
     });
   });
 });
-
-async function poll<T>(attempt: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
