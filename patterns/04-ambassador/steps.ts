@@ -13,11 +13,12 @@ const callBackend = `kubectl exec -n ${ns} deploy/web -c app -- node -e "fetch('
 
 /**
  * The app's call through the ambassador was answered by `backend`: its /info names the version
- * and the pod, which only a running backend can report.
+ * and the hostname, which is the pod's name (the backends set no POD_NAME, so "pod" says
+ * unknown). Only a running backend can report them.
  */
 async function answeredBy(ctx: LessonContext, backend: string): Promise<string> {
   await deploymentRolledOut(ctx, 'web');
-  const [answer, pod] = await printed(ctx, callBackend, new RegExp(`\\{"version":"${backend}","pod":"([^"]+)"[^}]*\\}`));
+  const [answer, pod] = await printed(ctx, callBackend, new RegExp(`\\{"version":"${backend}","pod":"[^"]*","hostname":"([^"]+)"\\}`));
   return `the app called localhost:9000 and ${backend}'s pod ${pod} answered: ${answer}`;
 }
 
@@ -98,7 +99,7 @@ const lesson: Lesson = {
       commands: [callBackend],
       needs: 'containers',
       verify: (ctx) => answeredBy(ctx, 'backend-a'),
-      expected: '{"version":"backend-a","pod":"backend-a-…","hostname":"backend-a-…"}: the app called localhost:9000 and backend-a answered',
+      expected: '{"version":"backend-a","pod":"unknown","hostname":"backend-a-…"}: the app called localhost:9000 and backend-a answered',
       hint: 'A 502 from the app names the URL it could not reach; check that the ambassador container is running.',
       solution: callBackend,
     },
@@ -125,7 +126,7 @@ const lesson: Lesson = {
       commands: [callBackend],
       needs: 'containers',
       verify: (ctx) => answeredBy(ctx, 'backend-b'),
-      expected: '{"version":"backend-b","pod":"backend-b-…","hostname":"backend-b-…"}: same command, same app configuration, another backend',
+      expected: '{"version":"backend-b","pod":"unknown","hostname":"backend-b-…"}: same command, same app configuration, another backend',
       hint: 'If you still see backend-a, the rollout of the new pod has not finished yet: kubectl rollout status deployment/web -n ambassador.',
       solution: callBackend,
     },
