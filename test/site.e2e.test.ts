@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
 import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
@@ -43,7 +43,10 @@ afterAll(async () => {
 describe.each(lessons)('lesson page $id', (lesson) => {
   it('runs and checks every step with its buttons', async () => {
     const ctx = await openContext(lesson, kc);
-    await resetLesson(lesson, ctx).finally(() => ctx.close());
+    await resetLesson(lesson, ctx);
+    // Reset afterwards too, as the lesson suite does: lesson 9's in-cluster operator, left
+    // running, would reconcile the ConfigWatchers of the operator suites that run later.
+    onTestFinished(() => resetLesson(lesson, ctx).finally(() => ctx.close()));
     const page = await context.newPage();
     await page.goto(`${base}/lessons/${lesson.id}.html`);
     await page.locator('body.live-mode').waitFor();
