@@ -64,14 +64,14 @@ export async function runChecks(): Promise<Check[]> {
   const missing = async (names: readonly string[]) =>
     (await Promise.all(names.map(async (name) => ((await checkBinary(join(cache, name))) ? name : undefined)))).filter(Boolean);
   const [plane, node] = [await missing(COMPONENTS), await missing(NODE_COMPONENTS)];
-  const go = await version('go', ['version']);
-  const toGet = go ? `first up downloads them, or ${go} builds them (about 7 min)` : 'first up downloads them (no Go to build them if that fails)';
+  const go = (await version('go', ['version']))?.split(' ')[2]; // `go version go1.24.1 linux/amd64`
+  const toGet = go ? `first up downloads them, or Go (${go}) builds them (about 7 min)` : 'first up downloads them (no Go to build them if that fails)';
   checks.push({
     name: 'control-plane bins', path: 'local', ok: !plane.length || Boolean(go), detail: plane.length ? `not cached (${plane.join(', ')}); ${toGet}` : `cached in ${cache}`,
     fix: 'npm run cluster -- binaries (downloads them), or install Go 1.24+ and run it again',
   });
   checks.push({
-    name: 'real-node bins', path: 'real-node', ok: !node.length || Boolean(go), detail: node.length ? `not cached (${node.join(', ')}); ${go ? `${go} builds them (about 7 min more)` : 'no Go to build them'}` : `cached in ${cache}`,
+    name: 'real-node bins', path: 'real-node', ok: !node.length || Boolean(go), detail: node.length ? `not cached (${node.join(', ')}); ${go ? `Go (${go}) builds them (about 7 min more)` : 'no Go to build them'}` : `cached in ${cache}`,
     fix: 'install Go 1.24+, then: npm run cluster -- binaries --real-node',
   });
 
@@ -79,7 +79,7 @@ export async function runChecks(): Promise<Check[]> {
   const refusal = await realNodeRefusal();
   checks.push({
     name: 'real node', path: 'real-node', ok: !refusal, detail: refusal ?? 'possible: Linux, root, containerd, runc, CNI plugins, iptables and socat present',
-    fix: 'see the reason above, or use up --local without --real-node (no container runs) or kind',
+    fix: 'do what the reason says, or use up --local without --real-node (fake nodes only: no container runs) or kind',
   });
 
   // Lesson 11's server, and what `npm test` uses: the OS's PostgreSQL, else npm's.
