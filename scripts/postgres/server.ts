@@ -25,6 +25,11 @@ export interface PostgresState {
   password: string;
   /** Set when we run as root: PostgreSQL refuses to run as root, so it runs as this account. */
   runAs?: string;
+  /**
+   * The server binaries initdb came from. A data directory works only with its own major version,
+   * so the server keeps them even when other ones appear later (say, the OS's beside npm's).
+   */
+  bin?: string;
 }
 
 export const ADMIN_USER = 'workshop';
@@ -122,8 +127,8 @@ export async function runningPid(state: PostgresState): Promise<number | undefin
 }
 
 /** Runs a server binary, as runAs when we are root. */
-function run(state: Pick<PostgresState, 'runAs'>, binary: string, args: string[]) {
-  const path = join(binDir(), binary);
+function run(state: Pick<PostgresState, 'runAs' | 'bin'>, binary: string, args: string[]) {
+  const path = join(state.bin && existsSync(state.bin) ? state.bin : binDir(), binary);
   return state.runAs ? exec('runuser', ['-u', state.runAs, '--', path, ...args]) : exec(path, args);
 }
 
@@ -162,7 +167,7 @@ async function init(dir: string, log: (line: string) => void): Promise<PostgresS
       const ids = await Promise.all(['-u', '-g'].map((flag) => exec('id', [flag, runAs])));
       await chown(home, Number(ids[0].stdout), Number(ids[1].stdout));
     }
-    const state: PostgresState = { dataDir: join(home, 'data'), port: await freePort(), user: ADMIN_USER, password: randomBytes(12).toString('hex'), runAs };
+    const state: PostgresState = { dataDir: join(home, 'data'), port: await freePort(), user: ADMIN_USER, password: randomBytes(12).toString('hex'), runAs, bin: binDir() };
     log(`initdb ${state.dataDir}`);
     const pwfile = join(home, 'pwfile');
     await writeFile(pwfile, state.password, { mode: 0o600 });
