@@ -1,7 +1,8 @@
 // A stand-in for psql where the server binaries have none beside them (npm's PostgreSQL ships
 // initdb, pg_ctl and postgres only). It does what the lessons ask of psql and no more: each
-// `-c` string is sent as one request (as psql does, so it runs as one transaction), the rows are
-// printed as psql's aligned table, then the command tags; `\l` and `\du` are their catalog queries.
+// `-c` string is sent as one request (as psql does, so it runs as one transaction); each statement
+// prints its rows as psql's aligned table, or, without rows, its command tag (only the first word,
+// `DROP` for DROP ROLE: all that the pg client reports). `\l` and `\du` are their catalog queries.
 // The first error stops it with exit code 1, like `-v ON_ERROR_STOP=1`.
 import pg from 'pg';
 
