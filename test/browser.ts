@@ -44,7 +44,7 @@ export async function findChromium(): Promise<FoundBrowser> {
   tried.push(`the system's ${SYSTEM.join(', ')}`);
 
   // Unpacked from the package's brotli archives into the temporary directory on first use
-  // (about 1 s), then reused. Imported only here: the import sets things up for AWS Lambda.
+  // (5-7 s on 2 cores), then reused. Imported only here: the import sets things up for AWS Lambda.
   try {
     const { default: packaged } = await import('@sparticuz/chromium');
     return { path: await packaged.executablePath(), source: '@sparticuz/chromium' };

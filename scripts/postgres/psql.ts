@@ -22,6 +22,9 @@ export async function psql(url: string, args: string[]): Promise<number> {
     else if (args[i] === '-v') i++; // ON_ERROR_STOP=1 is how this stand-in always behaves
     else throw new Error(`this psql stand-in understands only -c and -v, not "${args[i]}"; install PostgreSQL's client for more`);
   }
+  if (!commands.length) {
+    throw new Error('this psql stand-in only runs -c strings; for an interactive psql install PostgreSQL\'s client (apt-get install postgresql-client, brew install libpq)');
+  }
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
