@@ -5,8 +5,8 @@ const checks = await runChecks();
 for (const c of checks) {
   console.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name.padEnd(18)} ${c.detail}${c.ok || !c.fix ? '' : `\n     fix: ${c.fix}`}`);
 }
-const ready = (path: 'kind' | 'local' | 'real-node') =>
-  checks.filter((c) => c.path === path || c.path === 'both' || (path === 'real-node' && c.path === 'local')).every((c) => c.ok);
+const ready = (path: 'kind' | 'local' | 'real-node' | 'tests') =>
+  checks.filter((c) => c.path === path || c.path === 'both' || (path !== 'kind' && path !== 'local' && c.path === 'local')).every((c) => c.ok);
 console.log(`kind path: ${ready('kind') ? 'ready' : 'not ready'}; local control plane: ${ready('local') ? 'ready' : 'not ready'}; ` +
-  `with a real node: ${ready('real-node') ? 'ready' : 'not ready'}`);
+  `with a real node: ${ready('real-node') ? 'ready' : 'not ready'}; npm test: ${ready('tests') ? 'ready' : 'not ready'}`);
 if (!ready('kind') && !ready('local')) process.exitCode = 1;

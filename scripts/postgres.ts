@@ -5,8 +5,10 @@
 // npm run postgres -- down      stop it and remove its data
 // The server runs on 127.0.0.1 with its state under the kit's cache directory; see scripts/postgres/server.ts.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminUrl, binDir, defaultDir, down, readState, runningPid, stop, up } from './postgres/server.ts';
+import { psql } from './postgres/psql.ts';
 
 const POSTGRES_DIR = defaultDir();
 const log = (line: string) => console.error(`postgres: ${line}`);
@@ -29,8 +31,10 @@ try {
     if (!state) throw new Error('no server yet; run: npm run postgres -- up');
     // A first word that is not an option names the database: `psql shop -c '...'`.
     const database = rest[0] && !rest[0].startsWith('-') ? rest.shift() : undefined;
-    const psql = spawnSync(join(binDir(), 'psql'), [adminUrl(state, database), '-v', 'ON_ERROR_STOP=1', ...rest], { stdio: 'inherit' });
-    process.exitCode = psql.status ?? 1;
+    const args = [adminUrl(state, database), '-v', 'ON_ERROR_STOP=1', ...rest];
+    // The client beside the server binaries, else (npm's PostgreSQL has none) a small stand-in.
+    const client = join(binDir(), 'psql');
+    process.exitCode = existsSync(client) ? spawnSync(client, args, { stdio: 'inherit' }).status ?? 1 : await psql(args[0], args.slice(1));
   } else {
     throw new Error(`unknown command "${command ?? ''}"; use up, stop, status, psql or down`);
   }

@@ -1,4 +1,4 @@
-// The workshop site, driven like an attendee would: Debian's Chromium through playwright-core.
+// The workshop site, driven like an attendee would: Chromium (see ./browser.ts) through playwright-core.
 // Every lesson page is walked step by step with its Run and Check buttons against the real
 // control plane (a step the cluster cannot run must say why and offer no buttons): the step's
 // terminal pane must show each of its commands followed by real output, and the check's verdict.
@@ -14,6 +14,7 @@ import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
 import { distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
+import { findChromium } from './browser.ts';
 import { testKubeConfig } from './cluster.ts';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results', 'site');
@@ -27,8 +28,10 @@ beforeAll(async () => {
   await mkdir(artifacts, { recursive: true });
   server = await startServer(0, kc);
   base = `http://127.0.0.1:${server.port}`;
+  const found = await findChromium();
+  console.log(`browser: ${found.path} (${found.source})`);
   browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: found.path,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

