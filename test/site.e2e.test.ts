@@ -121,6 +121,80 @@ describe('instructor mode', () => {
   });
 });
 
+describe('slides on a projector', () => {
+  // What an audience sees: each slide inside the screen, nothing clipped or scrolling sideways,
+  // the controls below it, and code no smaller than 0.85 of the prose beside it.
+  for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+    it(`fit every slide of every lesson at ${width}×${height}`, async () => {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      const smallest: string[] = [];
+      for (const lesson of lessons) {
+        await page.goto(`${base}/lessons/${lesson.id}.html#slide-1`);
+        await page.locator('body.live-mode').waitFor();
+        const count = await page.locator('.slide').count();
+        let least = Infinity;
+        for (let n = 1; n <= count; n++) {
+          await page.evaluate((hash) => { location.hash = hash; }, `#slide-${n}`);
+          await expect.poll(() => page.locator('.slide-number').textContent()).toBe(`${n} / ${count}`);
+          const g = await page.evaluate(slideGeometry);
+          const where = `${lesson.id} slide ${n} at ${width}×${height}: ${JSON.stringify(g)}`;
+          expect(g.top, where).toBeGreaterThanOrEqual(0);
+          expect(g.bottom, where).toBeLessThanOrEqual(g.controlsTop + 0.5);
+          expect(g.left, where).toBeGreaterThanOrEqual(0);
+          expect(g.right, where).toBeLessThanOrEqual(g.width);
+          expect(g.clipped, where).toEqual([]);
+          if (g.code && g.prose) expect(g.code / g.prose, where).toBeGreaterThanOrEqual(0.85);
+          least = Math.min(least, g.font);
+        }
+        smallest.push(`${lesson.id} ${least.toFixed(1)}px`);
+        if (lesson === lessons[0]) await page.screenshot({ path: join(artifacts, `slides-${width}x${height}.png`) });
+      }
+      console.log(`smallest slide type at ${width}×${height}: ${smallest.join(', ')}`);
+      await page.close();
+    });
+  }
+
+  it('moves with the previous and next buttons, tapped or clicked, and keeps a URL per slide', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    await page.goto(`${base}/lessons/${lessons[0].id}.html`);
+    const toggle = page.locator('.slides-toggle');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    const before = await toggle.evaluate((b) => getComputedStyle(b).backgroundColor);
+    await toggle.tap();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    // Pressed looks pressed: the button fills with the accent colour.
+    expect(await toggle.evaluate((b) => getComputedStyle(b).backgroundColor)).not.toBe(before);
+    await page.locator('.slide-controls .next').tap();
+    await page.locator('.slide-controls .next').click();
+    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[1].id}`);
+    expect(new URL(page.url()).hash).toBe('#slide-3');
+    await page.locator('.slide-controls .prev').tap();
+    expect(new URL(page.url()).hash).toBe('#slide-2');
+    // The URL brings a reload back to the same slide.
+    await page.reload();
+    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[0].id}`);
+    expect(await page.locator('.slide-controls .prev').isVisible()).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'slides-phone.png') });
+    await page.close();
+  });
+});
+
+/** Where the current slide sits, which of its parts are cut off, and its type sizes. */
+function slideGeometry() {
+  const slide = document.querySelector<HTMLElement>('.slide.current')!;
+  const r = slide.getBoundingClientRect();
+  const cut = (el: Element) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
+  const clipped = [slide, ...Array.from(slide.querySelectorAll('pre:not(.terminal):not(.program-log), table'))].filter(cut).map((el) => el.tagName);
+  const size = (el: Element | null) => (el ? parseFloat(getComputedStyle(el).fontSize) : 0);
+  return {
+    top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: innerWidth,
+    controlsTop: document.querySelector('.slide-controls')!.getBoundingClientRect().top,
+    clipped, font: parseFloat(slide.style.fontSize),
+    prose: size(slide.querySelector('p')), code: size(slide.querySelector('.commands code, p code')),
+  };
+}
+
 describe('static export', () => {
   it('works opened from disk, without the server and without live controls', async () => {
     const page = await context.newPage();

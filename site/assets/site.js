@@ -40,18 +40,29 @@ if (page === 'index') {
   }
 }
 
-// --- Slides: the same page, one section per slide. Arrow keys, Page Up/Down and Space move;
-// "p" opens the presenter view, which follows along through a BroadcastChannel.
+// --- Slides: the same page, one section per slide. Arrow keys, Page Up/Down and Space move, and so
+// do the on-screen buttons and a swipe (a phone or a laptop without a clicker has no arrow keys);
+// "p" opens the presenter view, which follows along through a BroadcastChannel. Each slide has its
+// own URL (#slide-N), so a reload or a shared link lands on the same slide.
 const slides = [...document.querySelectorAll('.slide')];
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel(`k8s-patterns:${lessonId}`) : null;
 let current = 0;
 const params = new URLSearchParams(location.search);
+const inSlides = () => document.body.classList.contains('slides');
 
 function show(index, announce = true) {
   current = Math.max(0, Math.min(slides.length - 1, index));
   slides.forEach((s, i) => s.classList.toggle('current', i === current));
   document.title = document.title.replace(/^\[\d+\/\d+\] /, '');
-  if (document.body.classList.contains('slides')) document.title = `[${current + 1}/${slides.length}] ${document.title}`;
+  if (inSlides()) {
+    document.title = `[${current + 1}/${slides.length}] ${document.title}`;
+    history.replaceState(null, '', `${location.pathname}${location.search}#slide-${current + 1}`);
+    const controls = slideControls();
+    controls.querySelector('.slide-number').textContent = `${current + 1} / ${slides.length}`;
+    controls.querySelector('.prev').disabled = current === 0;
+    controls.querySelector('.next').disabled = current === slides.length - 1;
+    fitSlide();
+  }
   if (document.body.classList.contains('presenter')) renderPresenterNotes();
   if (announce && channel) channel.postMessage({ slide: current });
 }
@@ -60,7 +71,67 @@ function setSlides(on) {
   document.body.classList.toggle('slides', on);
   const toggle = document.querySelector('.slides-toggle');
   if (toggle) toggle.setAttribute('aria-pressed', String(on));
+  if (!on) {
+    // Back to the page: the type sizes fitSlide chose and the slide's URL no longer apply.
+    for (const s of slides) s.style.fontSize = '';
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
   show(current, false);
+}
+
+/** The previous/next bar under a slide, made once. */
+function slideControls() {
+  let bar = document.querySelector('.slide-controls');
+  if (bar) return bar;
+  bar = document.createElement('div');
+  bar.className = 'slide-controls';
+  bar.innerHTML = '<button type="button" class="prev" aria-label="Previous slide">&larr; Previous</button>' +
+    '<span class="slide-number" aria-live="polite"></span>' +
+    '<button type="button" class="next" aria-label="Next slide">Next &rarr;</button>';
+  bar.querySelector('.prev').addEventListener('click', () => show(current - 1));
+  bar.querySelector('.next').addEventListener('click', () => show(current + 1));
+  document.body.append(bar);
+  return bar;
+}
+
+/**
+ * Scale-to-fit: the slide is a fixed box between the top bar and the controls; its type starts as
+ * large as the screen allows and shrinks until nothing is cut off. Code and images are sized in em,
+ * so they shrink with the prose and stay readable beside it, and a long step never needs scrolling
+ * on a projector.
+ */
+function fit(box, largest) {
+  const fits = () => box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth;
+  box.style.fontSize = `${largest}px`;
+  if (fits()) return;
+  let lo = 6, hi = largest;
+  for (let i = 0; i < 8; i++) {
+    const mid = (lo + hi) / 2;
+    box.style.fontSize = `${mid}px`;
+    if (fits()) lo = mid; else hi = mid;
+  }
+  box.style.fontSize = `${lo}px`;
+}
+
+// 26 px at 1280×720, 40 px at 1920×1080: the same slide looks the same on either projector.
+const largestType = () => Math.min(innerWidth / 48, innerHeight / 27);
+// A phone held upright is too narrow to fit a step at a readable size: there the slide scrolls.
+const phone = () => innerWidth < 640;
+function fitSlide() {
+  if (!inSlides()) return;
+  if (phone()) slides[current].style.fontSize = '';
+  else fit(slides[current], largestType());
+}
+
+// A slide grows when a hint opens or a Run streams its transcript: fit it again, once per frame.
+let refit = 0;
+const refitSoon = () => { if (inSlides() && !refit) refit = requestAnimationFrame(() => { refit = 0; fitSlide(); }); };
+new MutationObserver(refitSoon).observe(document.body, { subtree: true, childList: true, characterData: true, attributeFilter: ['hidden', 'open'] });
+addEventListener('resize', refitSoon);
+
+function slideFromHash() {
+  const match = /^#slide-(\d+)$/.exec(location.hash);
+  return match ? Number(match[1]) - 1 : null;
 }
 
 function renderPresenterNotes() {
@@ -83,16 +154,28 @@ function renderPresenterNotes() {
 }
 
 if (page === 'lesson') {
-  if (params.has('slides') || params.has('presenter')) setSlides(true);
+  const start = slideFromHash();
+  if (params.has('slides') || params.has('presenter') || start !== null) setSlides(true);
   if (params.has('presenter')) { document.body.classList.add('presenter'); renderPresenterNotes(); }
-  show(0, false);
-  document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!document.body.classList.contains('slides')));
+  show(start ?? 0, false);
+  addEventListener('hashchange', () => { const n = slideFromHash(); if (n !== null && n !== current) show(n); });
+  document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!inSlides()));
   document.addEventListener('keydown', (event) => {
-    if (!document.body.classList.contains('slides') || event.target.closest('input, textarea')) return;
+    if (!inSlides() || event.target.closest('input, textarea')) return;
     if (['ArrowRight', 'PageDown', ' '].includes(event.key)) { event.preventDefault(); show(current + 1); }
     else if (['ArrowLeft', 'PageUp'].includes(event.key)) { event.preventDefault(); show(current - 1); }
     else if (event.key === 'Escape') setSlides(false);
-    else if (event.key === 'p') window.open(`${location.pathname}?presenter`, 'presenter');
+    else if (event.key === 'p') window.open(`${location.pathname}?presenter#slide-${current + 1}`, 'presenter');
+  });
+  // A horizontal swipe moves like the arrow keys; a vertical one is left to the page.
+  let touch = null;
+  document.addEventListener('touchstart', (event) => { touch = event.touches[0]; }, { passive: true });
+  document.addEventListener('touchend', (event) => {
+    const end = event.changedTouches[0];
+    if (!inSlides() || !touch || !end) return;
+    const dx = end.clientX - touch.clientX, dy = end.clientY - touch.clientY;
+    if (Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) show(current + (dx < 0 ? 1 : -1));
+    touch = null;
   });
   channel?.addEventListener('message', (event) => show(event.data.slide, false));
 }
