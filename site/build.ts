@@ -14,9 +14,9 @@ export async function buildSite(out = distDir): Promise<string[]> {
   await cp(join(import.meta.dirname, 'assets'), join(out, 'assets'), { recursive: true });
   const written = ['index.html'];
   await writeFile(join(out, 'index.html'), renderIndex(lessons));
-  for (const lesson of lessons) {
+  for (const [i, lesson] of lessons.entries()) {
     const prose = await readFile(join(root, lesson.dir, 'lesson.md'), 'utf8');
-    await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose));
+    await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose, { prev: lessons[i - 1], next: lessons[i + 1] }));
     // Diagrams live next to lesson.md; the page refers to them as lessons/<id>/<file>.
     for (const file of (await readdir(join(root, lesson.dir))).filter((f) => f.endsWith('.svg'))) {
       await mkdir(join(out, 'lessons', lesson.id), { recursive: true });

@@ -15,6 +15,7 @@ function page(title: string, assets: string, body: string, bodyAttrs = ''): stri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)}</title>
 <link rel="stylesheet" href="${assets}/site.css">
+<link rel="icon" href="${assets}/favicon.svg" type="image/svg+xml">
 <script src="${assets}/site.js" defer></script>
 </head>
 <body ${bodyAttrs}>
@@ -55,7 +56,13 @@ ${items}
  * A lesson page: the intro, one section per `### Step N` heading with the step's commands and
  * checks added, then whatever prose follows the last step (trade-offs, exercise).
  */
-export function renderLesson(lesson: Lesson, prose: string): string {
+export interface LessonPageContext {
+  /** The lessons before and after this one, for the links at the end of the page. */
+  prev?: Lesson;
+  next?: Lesson;
+}
+
+export function renderLesson(lesson: Lesson, prose: string, around: LessonPageContext = {}): string {
   const parts = prose.split(/^### Step \d+: .*$/m);
   const intro = parts[0];
   // The last step's prose ends where the next `## ` section (trade-offs, exercise) begins.
@@ -73,6 +80,7 @@ export function renderLesson(lesson: Lesson, prose: string): string {
 <section class="intro slide">${md.parse(intro, { async: false })}</section>
 ${steps}
 <section class="trailer slide">${md.parse(trailer, { async: false })}</section>
+${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
 ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div class="chart" data-apps="rolling recreate"></div>' : ''}
@@ -80,6 +88,12 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 <div class="resources" aria-live="polite"></div>
 </aside>
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
+}
+
+const label = (l: Lesson) => `${String(l.number).padStart(2, '0')} ${escape(l.title)}`;
+function lessonNav({ prev, next }: LessonPageContext): string {
+  return `<nav class="lesson-nav" aria-label="Other lessons">${prev ? `<a rel="prev" href="${prev.id}.html">&larr; ${label(prev)}</a>` : '<span></span>'}` +
+    `${next ? `<a rel="next" href="${next.id}.html">${label(next)} &rarr;</a>` : ''}</nav>`;
 }
 
 function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {

@@ -1,6 +1,7 @@
 // npm start — builds the site and serves it on 127.0.0.1 (PORT, default 4000). When the current
 // kube context is a workshop cluster, the pages switch to live mode (see live-api.ts).
 import type { KubeConfig } from '@kubernetes/client-node';
+import { join } from 'node:path';
 import express from 'express';
 import { guardedKubeConfig } from '../scripts/cluster/context-guard.ts';
 import { buildSite, distDir } from './build.ts';
@@ -20,6 +21,8 @@ export async function startServer(port: number, kc?: KubeConfig) {
   const live = liveApi(kc, [`http://127.0.0.1:${actual}`, `http://localhost:${actual}`]);
   app.use('/api', live.router);
   // express.static refuses paths that climb out of dist (../), encoded or not.
+  // Browsers ask for /favicon.ico whatever the page links: answer with the site's own icon.
+  app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(join(distDir, 'assets', 'favicon.svg')));
   app.use(express.static(distDir, { dotfiles: 'deny' }));
   app.use((_req, res) => res.status(404).type('text').send('not found'));
   return {

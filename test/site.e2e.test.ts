@@ -195,6 +195,38 @@ function slideGeometry() {
   };
 }
 
+describe('phone', () => {
+  it('has no horizontal overflow at 390×844 on any page, and links each lesson to its neighbours', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    for (const [i, path] of ['index.html', ...lessons.map((l) => `lessons/${l.id}.html`)].entries()) {
+      await page.goto(`${base}/${path}`);
+      if (i > 0) await page.locator('body.live-mode').waitFor();
+      // What sticks out, by tag and class, so a failure names the culprit.
+      const wide = await page.evaluate(() => Array.from(document.querySelectorAll('body *'))
+        .filter((el) => el.getBoundingClientRect().right > innerWidth + 1 && !el.parentElement?.closest('pre, table'))
+        .map((el) => `${el.tagName}.${el.className}`).slice(0, 5));
+      expect({ path, scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth), wide }).toEqual({ path, scrollWidth: 390, wide: [] });
+      if (i === 0) continue;
+      const lesson = lessons[i - 1];
+      const prev = lessons[i - 2], next = lessons[i];
+      const href = (rel: string) => page.evaluate((r) => document.querySelector(`.lesson-nav a[rel=${r}]`)?.getAttribute('href') ?? null, rel);
+      expect(await href('prev')).toBe(prev ? `${prev.id}.html` : null);
+      expect(await href('next')).toBe(next ? `${next.id}.html` : null);
+      if (lesson === lessons[0]) {
+        await page.screenshot({ path: join(artifacts, 'phone-lesson.png') });
+        await page.locator('.lesson-nav').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(artifacts, 'phone-lesson-end.png') });
+      }
+    }
+    await page.close();
+  });
+
+  it('has a favicon', async () => {
+    expect(await raw('/favicon.ico')).toBe(200);
+    expect(await raw('/assets/favicon.svg')).toBe(200);
+  });
+});
+
 describe('static export', () => {
   it('works opened from disk, without the server and without live controls', async () => {
     const page = await context.newPage();
