@@ -1,6 +1,6 @@
 // npm run site:build — writes the static site to site/dist. It works from any static host or
 // straight from disk; the live parts (Run/Check, the cluster panel) appear only under `npm start`.
-import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lessons } from '../patterns/catalog.ts';
 import { renderIndex, renderLesson } from './render.ts';
@@ -8,8 +8,21 @@ import { renderIndex, renderLesson } from './render.ts';
 const root = join(import.meta.dirname, '..');
 export const distDir = join(import.meta.dirname, 'dist');
 
+/**
+ * Builds into a sibling directory and swaps it in at the end: a failed build leaves the last
+ * good site in place, and whatever serves `out` meanwhile keeps serving whole pages.
+ */
 export async function buildSite(out = distDir): Promise<string[]> {
-  await rm(out, { recursive: true, force: true });
+  const next = await mkdtemp(`${out}.next-`);
+  const old = `${next}.old`;
+  const written = await writeSite(next);
+  await rename(out, old).catch((e) => { if (e.code !== 'ENOENT') throw e; });
+  await rename(next, out);
+  await rm(old, { recursive: true, force: true });
+  return written;
+}
+
+async function writeSite(out: string): Promise<string[]> {
   await mkdir(join(out, 'lessons'), { recursive: true });
   await cp(join(import.meta.dirname, 'assets'), join(out, 'assets'), { recursive: true });
   const written = ['index.html'];

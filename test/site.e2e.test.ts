@@ -3,6 +3,7 @@
 // control plane (a step the cluster cannot run must say why and offer no buttons): the step's
 // terminal pane must show each of its commands followed by real output, and the check's verdict.
 // Copy buttons must put exactly the step's command on the clipboard.
+import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
 import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
-import { distDir } from '../site/build.ts';
+import { buildSite, distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
 import { testKubeConfig } from './cluster.ts';
 
@@ -229,6 +230,7 @@ describe('phone', () => {
 
 describe('static export', () => {
   it('works opened from disk, without the server and without live controls', async () => {
+    await buildSite();
     const page = await context.newPage();
     await page.goto(pathToFileURL(join(distDir, 'index.html')).href);
     expect(await page.locator('.curriculum li').count()).toBe(lessons.length);
@@ -292,4 +294,28 @@ describe('live server refuses', () => {
     expect(await raw('/index.html')).toBe(200);
   });
 
+});
+
+describe('server errors', () => {
+  it('refuses a taken port in one line and exits 1', () => {
+    const started = Date.now();
+    const second = spawnSync(process.execPath, ['site/server.ts'], {
+      cwd: join(import.meta.dirname, '..'), env: { ...process.env, PORT: String(server.port) }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(second.status, second.stderr).toBe(1);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toBe(`port ${server.port} on 127.0.0.1 is taken (another npm start?): stop that server, or start this one with PORT=<another port>\n`);
+    // It stopped before building anything: a build takes longer than this.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('keeps serving whole pages while the site is rebuilt', async () => {
+    const paths = ['/index.html', `/lessons/${lessons[0].id}.html`, '/assets/site.js', '/assets/site.css'];
+    let building = true;
+    const rebuilt = buildSite().then(() => buildSite()).finally(() => { building = false; });
+    const statuses = new Set<number>();
+    while (building) for (const path of paths) statuses.add(await raw(path));
+    await rebuilt;
+    expect([...statuses]).toEqual([200]);
+  });
 });
