@@ -77,9 +77,9 @@ export function renderLesson(lesson: Lesson, prose: string, around: LessonPageCo
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
 <main>
-<section class="intro slide">${md.parse(intro, { async: false })}</section>
+<section class="intro slide">${renderProse(md, intro)}</section>
 ${steps}
-<section class="trailer slide">${md.parse(trailer, { async: false })}</section>
+<section class="trailer slide">${renderProse(md, trailer)}</section>
 ${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
@@ -88,6 +88,18 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 <div class="resources" aria-live="polite"></div>
 </aside>
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
+}
+
+/**
+ * Speaker notes are HTML comments that start with `notes` (`<!-- notes … -->`): invisible where
+ * lesson.md is read as Markdown (GitHub, an editor's preview), and on the site kept in a hidden
+ * aside that only the presenter view shows. Markdown inside them is rendered.
+ */
+const notesBlock = /^<!--\s*notes\b([\s\S]*?)-->\s*$/gm;
+function renderProse(md: Marked, text: string): string {
+  const notes = [...text.matchAll(notesBlock)].map((m) => md.parse(m[1].trim(), { async: false }));
+  const html = md.parse(text.replace(notesBlock, ''), { async: false });
+  return notes.length ? `${html}<aside class="speaker-notes" hidden>${notes.join('\n')}</aside>` : html;
 }
 
 const label = (l: Lesson) => `${String(l.number).padStart(2, '0')} ${escape(l.title)}`;
@@ -102,7 +114,7 @@ function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: st
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>Step ${n}: ${escape(step.title)}${badge}</h3>
-${md.parse(prose, { async: false })}
+${renderProse(md, prose)}
 <div class="commands">${commands}</div>
 <p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
 <details class="hint"><summary>Hint</summary><p>${escape(step.hint)}</p></details>

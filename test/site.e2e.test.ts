@@ -114,7 +114,23 @@ describe('instructor mode', () => {
     await presenter.goto(`${base}/lessons/${lesson.id}.html?presenter`);
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => presenter.locator('.slide.current').getAttribute('id')).toBe(`step-${lesson.steps[1].id}`);
-    expect(await presenter.locator('.presenter-notes').textContent()).toContain(`Next: Step 3: ${lesson.steps[2].title}`);
+    const notes = presenter.locator('.presenter-notes');
+    expect(await notes.textContent()).toContain(`Next: Step 3: ${lesson.steps[2].title}`);
+    // A preview of the next slide itself, not only its title; the speaker notes of this one from
+    // lesson.md (hidden from the audience); the hint; a running clock.
+    expect(await notes.locator('.next-preview h3').textContent()).toBe(`Step 3: ${lesson.steps[2].title}`);
+    expect(await notes.locator('.next-preview pre').first().textContent()).toBe(commandText(lesson.steps[2].commands[0]));
+    expect(await notes.textContent()).toContain(`Hint: ${lesson.steps[1].hint}`);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => notes.locator('.notes').textContent()).toContain('Run it with the ReplicaSet watch on the projector');
+    expect(await page.locator(`#step-${lesson.steps[2].id} .speaker-notes`).count()).toBe(1);
+    expect(await page.locator('.speaker-notes:visible').count()).toBe(0);
+    await expect.poll(() => notes.locator('.elapsed').textContent()).toMatch(/^0:0[1-9]$/);
+    await presenter.setViewportSize({ width: 1280, height: 720 });
+    await presenter.screenshot({ path: join(artifacts, 'presenter-1280x720.png') });
+    const g = await presenter.evaluate(slideGeometry);
+    expect(g.clipped, JSON.stringify(g)).toEqual([]);
+    expect(g.right).toBeLessThanOrEqual(await notes.evaluate((el) => el.getBoundingClientRect().left));
     await page.keyboard.press('Escape');
     expect(await page.locator('.slide:visible').count()).toBe(await page.locator('.slide').count());
     await presenter.close();

@@ -119,14 +119,17 @@ const largestType = () => Math.min(innerWidth / 48, innerHeight / 27);
 const phone = () => innerWidth < 640;
 function fitSlide() {
   if (!inSlides()) return;
-  if (phone()) slides[current].style.fontSize = '';
-  else fit(slides[current], largestType());
+  const slide = slides[current];
+  if (phone()) slide.style.fontSize = '';
+  else if (document.body.classList.contains('presenter')) fit(slide, Math.min(slide.clientWidth / 48, slide.clientHeight / 23));
+  else fit(slide, largestType());
 }
 
 // A slide grows when a hint opens or a Run streams its transcript: fit it again, once per frame.
 let refit = 0;
 const refitSoon = () => { if (inSlides() && !refit) refit = requestAnimationFrame(() => { refit = 0; fitSlide(); }); };
-new MutationObserver(refitSoon).observe(document.body, { subtree: true, childList: true, characterData: true, attributeFilter: ['hidden', 'open'] });
+// Only main: the presenter's ticking clock must not refit the slide every second.
+if (document.querySelector('main')) new MutationObserver(refitSoon).observe(document.querySelector('main'), { subtree: true, childList: true, characterData: true, attributeFilter: ['hidden', 'open'] });
 addEventListener('resize', refitSoon);
 
 function slideFromHash() {
@@ -134,29 +137,62 @@ function slideFromHash() {
   return match ? Number(match[1]) - 1 : null;
 }
 
+/**
+ * The presenter view: the current slide on the left; on the right the elapsed time, a preview of
+ * the next slide (a scaled copy, so the presenter sees what the room will see), the speaker notes
+ * from lesson.md, and the step's hint and solution.
+ */
 function renderPresenterNotes() {
-  let notes = document.querySelector('.presenter-notes');
-  if (!notes) {
-    notes = document.createElement('aside');
-    notes.className = 'presenter-notes';
-    notes.setAttribute('aria-label', 'Presenter notes');
-    document.body.append(notes);
+  let panel = document.querySelector('.presenter-notes');
+  if (!panel) {
+    panel = document.createElement('aside');
+    panel.className = 'presenter-notes';
+    panel.setAttribute('aria-label', 'Presenter notes');
+    panel.innerHTML = '<p class="clock">Elapsed <strong class="elapsed">0:00</strong> <button type="button" class="restart">Restart</button></p>' +
+      '<p class="next-title"></p><div class="next-preview" aria-hidden="true"></div><div class="notes"></div><div class="help"></div>';
+    panel.querySelector('.restart').addEventListener('click', () => { sessionStorage.setItem(clockKey, String(Date.now())); tick(); });
+    document.body.append(panel);
+    setInterval(tick, 1000);
+    tick();
   }
-  const next = slides[current + 1]?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)';
   const slide = slides[current];
-  const hint = slide.querySelector('.hint p')?.textContent ?? '';
-  const solution = slide.querySelector('.solution code')?.textContent ?? '';
-  notes.innerHTML = '';
-  const add = (tag, text) => { const el = document.createElement(tag); el.textContent = text; notes.append(el); };
-  add('p', `Slide ${current + 1} of ${slides.length}. Next: ${next}`);
+  const next = slides[current + 1];
+  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)'}`;
+  const preview = panel.querySelector('.next-preview');
+  preview.replaceChildren();
+  if (next) {
+    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second one.
+    const copy = next.cloneNode(true);
+    copy.classList.remove('slide', 'current');
+    copy.removeAttribute('id');
+    copy.querySelectorAll('.live, .terminal, .program-log, .speaker-notes').forEach((el) => el.remove());
+    copy.querySelectorAll('[id]').forEach((el) => el.removeAttribute('id'));
+    preview.append(copy);
+    fit(preview, preview.clientWidth / 48);
+  }
+  panel.querySelector('.notes').innerHTML = slide.querySelector('.speaker-notes')?.innerHTML ?? '<p class="none">No notes for this slide.</p>';
+  const help = panel.querySelector('.help');
+  help.replaceChildren();
+  const add = (tag, text) => { const el = document.createElement(tag); el.textContent = text; help.append(el); };
+  const hint = slide.querySelector('.hint p')?.textContent;
+  const solution = slide.querySelector('.solution code')?.textContent;
   if (hint) add('p', `Hint: ${hint}`);
   if (solution) add('pre', solution);
 }
 
+// Elapsed time since the presenter view opened; kept per tab, so a reload does not restart it.
+const clockKey = `k8s-patterns:presenter-start:${lessonId}`;
+function tick() {
+  if (!sessionStorage.getItem(clockKey)) sessionStorage.setItem(clockKey, String(Date.now()));
+  const seconds = Math.floor((Date.now() - Number(sessionStorage.getItem(clockKey))) / 1000);
+  const el = document.querySelector('.presenter-notes .elapsed');
+  if (el) el.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
 if (page === 'lesson') {
   const start = slideFromHash();
+  if (params.has('presenter')) document.body.classList.add('presenter');
   if (params.has('slides') || params.has('presenter') || start !== null) setSlides(true);
-  if (params.has('presenter')) { document.body.classList.add('presenter'); renderPresenterNotes(); }
   show(start ?? 0, false);
   addEventListener('hashchange', () => { const n = slideFromHash(); if (n !== null && n !== current) show(n); });
   document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!inSlides()));
