@@ -3,7 +3,7 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lessons } from '../patterns/catalog.ts';
-import { renderIndex, renderLesson } from './render.ts';
+import { appliedFiles, renderIndex, renderLesson } from './render.ts';
 
 const root = join(import.meta.dirname, '..');
 export const distDir = join(import.meta.dirname, 'dist');
@@ -29,7 +29,9 @@ async function writeSite(out: string): Promise<string[]> {
   await writeFile(join(out, 'index.html'), renderIndex(lessons));
   for (const [i, lesson] of lessons.entries()) {
     const prose = await readFile(join(root, lesson.dir, 'lesson.md'), 'utf8');
-    await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose, { prev: lessons[i - 1], next: lessons[i + 1] }));
+    const manifests: Record<string, string> = {};
+    for (const path of lesson.steps.flatMap(appliedFiles)) manifests[path] = await readFile(join(root, path), 'utf8');
+    await writeFile(join(out, 'lessons', `${lesson.id}.html`), renderLesson(lesson, prose, { prev: lessons[i - 1], next: lessons[i + 1], manifests }));
     // Diagrams live next to lesson.md; the page refers to them as lessons/<id>/<file>.
     for (const file of (await readdir(join(root, lesson.dir))).filter((f) => f.endsWith('.svg'))) {
       await mkdir(join(out, 'lessons', lesson.id), { recursive: true });

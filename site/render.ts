@@ -60,6 +60,18 @@ export interface LessonPageContext {
   /** The lessons before and after this one, for the links at the end of the page. */
   prev?: Lesson;
   next?: Lesson;
+  /** The text of each file the steps apply (see appliedFiles), by its path from the repository root. */
+  manifests?: Record<string, string>;
+}
+
+/**
+ * The files a step applies with `-f`, in command order: the page shows each one under the step,
+ * read from the very file the command applies, so what attendees read is what runs.
+ */
+export function appliedFiles(step: Step): string[] {
+  const typed = step.commands.filter((c) => typeof c !== 'object' || !('stop' in c)).map(commandText);
+  const paths = typed.flatMap((text) => [...text.matchAll(/(?:^|\s)-f\s+(patterns\/\S+\.ya?ml)(?=\s|$)/g)].map((m) => m[1]));
+  return [...new Set(paths)];
 }
 
 export function renderLesson(lesson: Lesson, prose: string, around: LessonPageContext = {}): string {
@@ -72,7 +84,7 @@ export function renderLesson(lesson: Lesson, prose: string, around: LessonPageCo
   const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
 
   const md = lessonMarkdown(lesson);
-  const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '')).join('\n');
+  const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '', around.manifests ?? {})).join('\n');
   return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
@@ -108,15 +120,16 @@ function lessonNav({ prev, next }: LessonPageContext): string {
     `${next ? `<a rel="next" href="${next.id}.html">${label(next)} &rarr;</a>` : ''}</nav>`;
 }
 
-function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {
+function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string, manifests: Record<string, string>): string {
   const commands = step.commands.map(renderCommand).join('\n');
+  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
   const badge = step.needs === 'containers'
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>Step ${n}: ${escape(step.title)}${badge}</h3>
 ${renderProse(md, prose)}
 <div class="commands">${commands}</div>
-<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
+${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
 <details class="hint"><summary>Hint</summary><p>${escape(step.hint)}</p></details>
 <details class="solution"><summary>Solution</summary><pre><code>${escape(step.solution)}</code></pre></details>
 <div class="live" hidden>
@@ -127,6 +140,26 @@ ${renderProse(md, prose)}
 <pre class="terminal" hidden aria-label="Transcript of step ${n}"></pre>
 <label class="done"><input type="checkbox" data-step="${step.id}"> Done</label>
 </section>`;
+}
+
+/** A manifest, folded: the step's prose says what to look for, the file is one click away. */
+function renderManifest(path: string, text: string): string {
+  return `<details class="manifest"><summary>${escape(path.split('/').at(-1)!)} <span class="path">${escape(path)}</span></summary>` +
+    `<pre><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
+}
+
+/**
+ * Just enough YAML highlighting to read a manifest from the back row: comments muted, keys
+ * coloured. It works line by line on escaped text, so it can never change what is shown.
+ */
+function highlightYaml(text: string): string {
+  return text.split('\n').map((line) => {
+    const comment = /(^|\s)#.*$/.exec(line);
+    const code = comment ? line.slice(0, comment.index + comment[1].length) : line;
+    const rest = comment ? line.slice(code.length) : '';
+    const keyed = escape(code).replace(/^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)/, '$1<span class="k">$2</span>:');
+    return keyed + (rest ? `<span class="c">${escape(rest)}</span>` : '');
+  }).join('\n');
 }
 
 /**

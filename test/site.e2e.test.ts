@@ -125,7 +125,7 @@ describe('instructor mode', () => {
     await expect.poll(() => notes.locator('.notes').textContent()).toContain('Run it with the ReplicaSet watch on the projector');
     expect(await page.locator(`#step-${lesson.steps[2].id} .speaker-notes`).count()).toBe(1);
     expect(await page.locator('.speaker-notes:visible').count()).toBe(0);
-    await expect.poll(() => notes.locator('.elapsed').textContent()).toMatch(/^0:0[1-9]$/);
+    await expect.poll(() => notes.locator('.elapsed').textContent(), { timeout: 5000 }).toMatch(/^0:0[1-9]$/);
     await presenter.setViewportSize({ width: 1280, height: 720 });
     await presenter.screenshot({ path: join(artifacts, 'presenter-1280x720.png') });
     const g = await presenter.evaluate(slideGeometry);
@@ -172,6 +172,23 @@ describe('slides on a projector', () => {
     });
   }
 
+  it('shows the manifest a step applies, folded, and still fits with it open', async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${base}/lessons/${lessons[0].id}.html#slide-3`);
+    const manifest = page.locator('.slide.current details.manifest');
+    expect(await manifest.count()).toBe(1);
+    expect(await manifest.getAttribute('open')).toBeNull();
+    expect(await manifest.locator('pre').isVisible()).toBe(false);
+    await manifest.locator('summary').click();
+    expect(await manifest.locator('pre').innerText()).toContain('maxSurge: 1');
+    // The slide still fits at a readable size; the file scrolls in its own box.
+    await expect.poll(async () => (await page.evaluate(slideGeometry)).clipped).toEqual([]);
+    expect((await page.evaluate(slideGeometry)).font).toBeGreaterThanOrEqual(12);
+    await page.screenshot({ path: join(artifacts, 'slides-manifest-1280x720.png') });
+    await page.close();
+  });
+
   it('moves with the previous and next buttons, tapped or clicked, and keeps a URL per slide', async () => {
     const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
     await page.goto(`${base}/lessons/${lessons[0].id}.html`);
@@ -202,7 +219,7 @@ function slideGeometry() {
   const slide = document.querySelector<HTMLElement>('.slide.current')!;
   const r = slide.getBoundingClientRect();
   const cut = (el: Element) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
-  const clipped = [slide, ...Array.from(slide.querySelectorAll('pre:not(.terminal):not(.program-log), table'))].filter(cut).map((el) => el.tagName);
+  const clipped = [slide, ...Array.from(slide.querySelectorAll('pre:not(.terminal):not(.program-log):not(.manifest pre), table'))].filter(cut).map((el) => el.tagName);
   const size = (el: Element | null) => (el ? parseFloat(getComputedStyle(el).fontSize) : 0);
   return {
     top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: innerWidth,
