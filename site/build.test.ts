@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
 import { buildSite } from './build.ts';
+import { appliedFiles } from './render.ts';
+
+const root = join(import.meta.dirname, '..');
 
 describe('site build', () => {
   it('writes an index and one page per lesson', async () => {
@@ -34,5 +37,23 @@ describe('site build', () => {
       const ids = [...html.matchAll(/<section class="step slide" id="step-([^"]+)"/g)].map((m) => m[1]);
       expect(ids).toEqual(lesson.steps.map((s) => s.id));
     }
+  });
+
+  it('shows every file a step applies, folded, exactly as the file reads', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'site-'));
+    await buildSite(out);
+    const unescape = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c)));
+    let shown = 0;
+    for (const lesson of lessons) {
+      const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
+      for (const step of lesson.steps) {
+        const section = html.slice(html.indexOf(`id="step-${step.id}"`)).split('</section>')[0];
+        const manifests = [...section.matchAll(/<details class="manifest"><summary>[^]*?<span class="path">([^<]+)<\/span><\/summary><pre><code class="yaml">([^]*?)<\/code><\/pre><\/details>/g)];
+        expect(manifests.map((m) => m[1]), step.id).toEqual(appliedFiles(step));
+        for (const [, path, code] of manifests) expect(unescape(code), path).toBe(await readFile(join(root, path), 'utf8'));
+        shown += manifests.length;
+      }
+    }
+    expect(shown).toBeGreaterThan(20);
   });
 });

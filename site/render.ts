@@ -15,6 +15,7 @@ function page(title: string, assets: string, body: string, bodyAttrs = ''): stri
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)}</title>
 <link rel="stylesheet" href="${assets}/site.css">
+<link rel="icon" href="${assets}/favicon.svg" type="image/svg+xml">
 <script src="${assets}/site.js" defer></script>
 </head>
 <body ${bodyAttrs}>
@@ -55,7 +56,25 @@ ${items}
  * A lesson page: the intro, one section per `### Step N` heading with the step's commands and
  * checks added, then whatever prose follows the last step (trade-offs, exercise).
  */
-export function renderLesson(lesson: Lesson, prose: string): string {
+export interface LessonPageContext {
+  /** The lessons before and after this one, for the links at the end of the page. */
+  prev?: Lesson;
+  next?: Lesson;
+  /** The text of each file the steps apply (see appliedFiles), by its path from the repository root. */
+  manifests?: Record<string, string>;
+}
+
+/**
+ * The files a step applies with `-f`, in command order: the page shows each one under the step,
+ * read from the very file the command applies, so what attendees read is what runs.
+ */
+export function appliedFiles(step: Step): string[] {
+  const typed = step.commands.filter((c) => typeof c !== 'object' || !('stop' in c)).map(commandText);
+  const paths = typed.flatMap((text) => [...text.matchAll(/(?:^|\s)-f\s+(patterns\/\S+\.ya?ml)(?=\s|$)/g)].map((m) => m[1]));
+  return [...new Set(paths)];
+}
+
+export function renderLesson(lesson: Lesson, prose: string, around: LessonPageContext = {}): string {
   const parts = prose.split(/^### Step \d+: .*$/m);
   const intro = parts[0];
   // The last step's prose ends where the next `## ` section (trade-offs, exercise) begins.
@@ -65,14 +84,15 @@ export function renderLesson(lesson: Lesson, prose: string): string {
   const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
 
   const md = lessonMarkdown(lesson);
-  const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '')).join('\n');
+  const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '', around.manifests ?? {})).join('\n');
   return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
 <main>
-<section class="intro slide">${md.parse(intro, { async: false })}</section>
+<section class="intro slide">${renderProse(md, intro)}</section>
 ${steps}
-<section class="trailer slide">${md.parse(trailer, { async: false })}</section>
+<section class="trailer slide">${renderProse(md, trailer)}</section>
+${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
 ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div class="chart" data-apps="rolling recreate"></div>' : ''}
@@ -82,15 +102,34 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
 }
 
-function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string): string {
+/**
+ * Speaker notes are HTML comments that start with `notes` (`<!-- notes … -->`): invisible where
+ * lesson.md is read as Markdown (GitHub, an editor's preview), and on the site kept in a hidden
+ * aside that only the presenter view shows. Markdown inside them is rendered.
+ */
+const notesBlock = /^<!--\s*notes\b([\s\S]*?)-->\s*$/gm;
+function renderProse(md: Marked, text: string): string {
+  const notes = [...text.matchAll(notesBlock)].map((m) => md.parse(m[1].trim(), { async: false }));
+  const html = md.parse(text.replace(notesBlock, ''), { async: false });
+  return notes.length ? `${html}<aside class="speaker-notes" hidden>${notes.join('\n')}</aside>` : html;
+}
+
+const label = (l: Lesson) => `${String(l.number).padStart(2, '0')} ${escape(l.title)}`;
+function lessonNav({ prev, next }: LessonPageContext): string {
+  return `<nav class="lesson-nav" aria-label="Other lessons">${prev ? `<a rel="prev" href="${prev.id}.html">&larr; ${label(prev)}</a>` : '<span></span>'}` +
+    `${next ? `<a rel="next" href="${next.id}.html">${label(next)} &rarr;</a>` : ''}</nav>`;
+}
+
+function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string, manifests: Record<string, string>): string {
   const commands = step.commands.map(renderCommand).join('\n');
+  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
   const badge = step.needs === 'containers'
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
   return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>Step ${n}: ${escape(step.title)}${badge}</h3>
-${md.parse(prose, { async: false })}
+${renderProse(md, prose)}
 <div class="commands">${commands}</div>
-<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
+${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
 <details class="hint"><summary>Hint</summary><p>${escape(step.hint)}</p></details>
 <details class="solution"><summary>Solution</summary><pre><code>${escape(step.solution)}</code></pre></details>
 <div class="live" hidden>
@@ -101,6 +140,26 @@ ${md.parse(prose, { async: false })}
 <pre class="terminal" hidden aria-label="Transcript of step ${n}"></pre>
 <label class="done"><input type="checkbox" data-step="${step.id}"> Done</label>
 </section>`;
+}
+
+/** A manifest, folded: the step's prose says what to look for, the file is one click away. */
+function renderManifest(path: string, text: string): string {
+  return `<details class="manifest"><summary>${escape(path.split('/').at(-1)!)} <span class="path">${escape(path)}</span></summary>` +
+    `<pre><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
+}
+
+/**
+ * Just enough YAML highlighting to read a manifest from the back row: comments muted, keys
+ * coloured. It works line by line on escaped text, so it can never change what is shown.
+ */
+function highlightYaml(text: string): string {
+  return text.split('\n').map((line) => {
+    const comment = /(^|\s)#.*$/.exec(line);
+    const code = comment ? line.slice(0, comment.index + comment[1].length) : line;
+    const rest = comment ? line.slice(code.length) : '';
+    const keyed = escape(code).replace(/^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)/, '$1<span class="k">$2</span>:');
+    return keyed + (rest ? `<span class="c">${escape(rest)}</span>` : '');
+  }).join('\n');
 }
 
 /**

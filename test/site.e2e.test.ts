@@ -3,6 +3,7 @@
 // control plane (a step the cluster cannot run must say why and offer no buttons): the step's
 // terminal pane must show each of its commands followed by real output, and the check's verdict.
 // Copy buttons must put exactly the step's command on the clipboard.
+import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { lessons } from '../patterns/catalog.ts';
 import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, openContext, resetLesson } from '../patterns/runner.ts';
-import { distDir } from '../site/build.ts';
+import { buildSite, distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
 import { findChromium } from './browser.ts';
 import { testKubeConfig } from './cluster.ts';
@@ -119,7 +120,23 @@ describe('instructor mode', () => {
     await presenter.goto(`${base}/lessons/${lesson.id}.html?presenter`);
     await page.keyboard.press('ArrowRight');
     await expect.poll(() => presenter.locator('.slide.current').getAttribute('id')).toBe(`step-${lesson.steps[1].id}`);
-    expect(await presenter.locator('.presenter-notes').textContent()).toContain(`Next: Step 3: ${lesson.steps[2].title}`);
+    const notes = presenter.locator('.presenter-notes');
+    expect(await notes.textContent()).toContain(`Next: Step 3: ${lesson.steps[2].title}`);
+    // A preview of the next slide itself, not only its title; the speaker notes of this one from
+    // lesson.md (hidden from the audience); the hint; a running clock.
+    expect(await notes.locator('.next-preview h3').textContent()).toBe(`Step 3: ${lesson.steps[2].title}`);
+    expect(await notes.locator('.next-preview pre').first().textContent()).toBe(commandText(lesson.steps[2].commands[0]));
+    expect(await notes.textContent()).toContain(`Hint: ${lesson.steps[1].hint}`);
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => notes.locator('.notes').textContent()).toContain('Run it with the ReplicaSet watch on the projector');
+    expect(await page.locator(`#step-${lesson.steps[2].id} .speaker-notes`).count()).toBe(1);
+    expect(await page.locator('.speaker-notes:visible').count()).toBe(0);
+    await expect.poll(() => notes.locator('.elapsed').textContent(), { timeout: 5000 }).toMatch(/^0:0[1-9]$/);
+    await presenter.setViewportSize({ width: 1280, height: 720 });
+    await presenter.screenshot({ path: join(artifacts, 'presenter-1280x720.png') });
+    const g = await presenter.evaluate(slideGeometry);
+    expect(g.clipped, JSON.stringify(g)).toEqual([]);
+    expect(g.right).toBeLessThanOrEqual(await notes.evaluate((el) => el.getBoundingClientRect().left));
     await page.keyboard.press('Escape');
     expect(await page.locator('.slide:visible').count()).toBe(await page.locator('.slide').count());
     await presenter.close();
@@ -127,8 +144,132 @@ describe('instructor mode', () => {
   });
 });
 
+describe('slides on a projector', () => {
+  // What an audience sees: each slide inside the screen, nothing clipped or scrolling sideways,
+  // the controls below it, and code no smaller than 0.85 of the prose beside it.
+  for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+    it(`fit every slide of every lesson at ${width}×${height}`, async () => {
+      const page = await context.newPage();
+      await page.setViewportSize({ width, height });
+      const smallest: string[] = [];
+      for (const lesson of lessons) {
+        await page.goto(`${base}/lessons/${lesson.id}.html#slide-1`);
+        await page.locator('body.live-mode').waitFor();
+        const count = await page.locator('.slide').count();
+        let least = Infinity;
+        for (let n = 1; n <= count; n++) {
+          await page.evaluate((hash) => { location.hash = hash; }, `#slide-${n}`);
+          await expect.poll(() => page.locator('.slide-number').textContent()).toBe(`${n} / ${count}`);
+          const g = await page.evaluate(slideGeometry);
+          const where = `${lesson.id} slide ${n} at ${width}×${height}: ${JSON.stringify(g)}`;
+          expect(g.top, where).toBeGreaterThanOrEqual(0);
+          expect(g.bottom, where).toBeLessThanOrEqual(g.controlsTop + 0.5);
+          expect(g.left, where).toBeGreaterThanOrEqual(0);
+          expect(g.right, where).toBeLessThanOrEqual(g.width);
+          expect(g.clipped, where).toEqual([]);
+          if (g.code && g.prose) expect(g.code / g.prose, where).toBeGreaterThanOrEqual(0.85);
+          least = Math.min(least, g.font);
+        }
+        smallest.push(`${lesson.id} ${least.toFixed(1)}px`);
+        if (lesson === lessons[0]) await page.screenshot({ path: join(artifacts, `slides-${width}x${height}.png`) });
+      }
+      console.log(`smallest slide type at ${width}×${height}: ${smallest.join(', ')}`);
+      await page.close();
+    });
+  }
+
+  it('shows the manifest a step applies, folded, and still fits with it open', async () => {
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${base}/lessons/${lessons[0].id}.html#slide-3`);
+    const manifest = page.locator('.slide.current details.manifest');
+    expect(await manifest.count()).toBe(1);
+    expect(await manifest.getAttribute('open')).toBeNull();
+    expect(await manifest.locator('pre').isVisible()).toBe(false);
+    await manifest.locator('summary').click();
+    expect(await manifest.locator('pre').innerText()).toContain('maxSurge: 1');
+    // The slide still fits at a readable size; the file scrolls in its own box.
+    await expect.poll(async () => (await page.evaluate(slideGeometry)).clipped).toEqual([]);
+    expect((await page.evaluate(slideGeometry)).font).toBeGreaterThanOrEqual(12);
+    await page.screenshot({ path: join(artifacts, 'slides-manifest-1280x720.png') });
+    await page.close();
+  });
+
+  it('moves with the previous and next buttons, tapped or clicked, and keeps a URL per slide', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    await page.goto(`${base}/lessons/${lessons[0].id}.html`);
+    const toggle = page.locator('.slides-toggle');
+    expect(await toggle.getAttribute('aria-pressed')).toBe('false');
+    const before = await toggle.evaluate((b) => getComputedStyle(b).backgroundColor);
+    await toggle.tap();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    // Pressed looks pressed: the button fills with the accent colour.
+    expect(await toggle.evaluate((b) => getComputedStyle(b).backgroundColor)).not.toBe(before);
+    await page.locator('.slide-controls .next').tap();
+    await page.locator('.slide-controls .next').click();
+    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[1].id}`);
+    expect(new URL(page.url()).hash).toBe('#slide-3');
+    await page.locator('.slide-controls .prev').tap();
+    expect(new URL(page.url()).hash).toBe('#slide-2');
+    // The URL brings a reload back to the same slide.
+    await page.reload();
+    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[0].id}`);
+    expect(await page.locator('.slide-controls .prev').isVisible()).toBe(true);
+    await page.screenshot({ path: join(artifacts, 'slides-phone.png') });
+    await page.close();
+  });
+});
+
+/** Where the current slide sits, which of its parts are cut off, and its type sizes. */
+function slideGeometry() {
+  const slide = document.querySelector<HTMLElement>('.slide.current')!;
+  const r = slide.getBoundingClientRect();
+  const cut = (el: Element) => el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1;
+  const clipped = [slide, ...Array.from(slide.querySelectorAll('pre:not(.terminal):not(.program-log):not(.manifest pre), table'))].filter(cut).map((el) => el.tagName);
+  const size = (el: Element | null) => (el ? parseFloat(getComputedStyle(el).fontSize) : 0);
+  return {
+    top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: innerWidth,
+    controlsTop: document.querySelector('.slide-controls')!.getBoundingClientRect().top,
+    clipped, font: parseFloat(slide.style.fontSize),
+    prose: size(slide.querySelector('p')), code: size(slide.querySelector('.commands code, p code')),
+  };
+}
+
+describe('phone', () => {
+  it('has no horizontal overflow at 390×844 on any page, and links each lesson to its neighbours', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+    for (const [i, path] of ['index.html', ...lessons.map((l) => `lessons/${l.id}.html`)].entries()) {
+      await page.goto(`${base}/${path}`);
+      if (i > 0) await page.locator('body.live-mode').waitFor();
+      // What sticks out, by tag and class, so a failure names the culprit.
+      const wide = await page.evaluate(() => Array.from(document.querySelectorAll('body *'))
+        .filter((el) => el.getBoundingClientRect().right > innerWidth + 1 && !el.parentElement?.closest('pre, table'))
+        .map((el) => `${el.tagName}.${el.className}`).slice(0, 5));
+      expect({ path, scrollWidth: await page.evaluate(() => document.documentElement.scrollWidth), wide }).toEqual({ path, scrollWidth: 390, wide: [] });
+      if (i === 0) continue;
+      const lesson = lessons[i - 1];
+      const prev = lessons[i - 2], next = lessons[i];
+      const href = (rel: string) => page.evaluate((r) => document.querySelector(`.lesson-nav a[rel=${r}]`)?.getAttribute('href') ?? null, rel);
+      expect(await href('prev')).toBe(prev ? `${prev.id}.html` : null);
+      expect(await href('next')).toBe(next ? `${next.id}.html` : null);
+      if (lesson === lessons[0]) {
+        await page.screenshot({ path: join(artifacts, 'phone-lesson.png') });
+        await page.locator('.lesson-nav').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(artifacts, 'phone-lesson-end.png') });
+      }
+    }
+    await page.close();
+  });
+
+  it('has a favicon', async () => {
+    expect(await raw('/favicon.ico')).toBe(200);
+    expect(await raw('/assets/favicon.svg')).toBe(200);
+  });
+});
+
 describe('static export', () => {
   it('works opened from disk, without the server and without live controls', async () => {
+    await buildSite();
     const page = await context.newPage();
     await page.goto(pathToFileURL(join(distDir, 'index.html')).href);
     expect(await page.locator('.curriculum li').count()).toBe(lessons.length);
@@ -192,4 +333,28 @@ describe('live server refuses', () => {
     expect(await raw('/index.html')).toBe(200);
   });
 
+});
+
+describe('server errors', () => {
+  it('refuses a taken port in one line and exits 1', () => {
+    const started = Date.now();
+    const second = spawnSync(process.execPath, ['site/server.ts'], {
+      cwd: join(import.meta.dirname, '..'), env: { ...process.env, PORT: String(server.port) }, encoding: 'utf8', timeout: 30_000,
+    });
+    expect(second.status, second.stderr).toBe(1);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toBe(`port ${server.port} on 127.0.0.1 is taken (another npm start?): stop that server, or start this one with PORT=<another port>\n`);
+    // It stopped before building anything: a build takes longer than this.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('keeps serving whole pages while the site is rebuilt', async () => {
+    const paths = ['/index.html', `/lessons/${lessons[0].id}.html`, '/assets/site.js', '/assets/site.css'];
+    let building = true;
+    const rebuilt = buildSite().then(() => buildSite()).finally(() => { building = false; });
+    const statuses = new Set<number>();
+    while (building) for (const path of paths) statuses.add(await raw(path));
+    await rebuilt;
+    expect([...statuses]).toEqual([200]);
+  });
 });

@@ -40,18 +40,29 @@ if (page === 'index') {
   }
 }
 
-// --- Slides: the same page, one section per slide. Arrow keys, Page Up/Down and Space move;
-// "p" opens the presenter view, which follows along through a BroadcastChannel.
+// --- Slides: the same page, one section per slide. Arrow keys, Page Up/Down and Space move, and so
+// do the on-screen buttons and a swipe (a phone or a laptop without a clicker has no arrow keys);
+// "p" opens the presenter view, which follows along through a BroadcastChannel. Each slide has its
+// own URL (#slide-N), so a reload or a shared link lands on the same slide.
 const slides = [...document.querySelectorAll('.slide')];
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel(`k8s-patterns:${lessonId}`) : null;
 let current = 0;
 const params = new URLSearchParams(location.search);
+const inSlides = () => document.body.classList.contains('slides');
 
 function show(index, announce = true) {
   current = Math.max(0, Math.min(slides.length - 1, index));
   slides.forEach((s, i) => s.classList.toggle('current', i === current));
   document.title = document.title.replace(/^\[\d+\/\d+\] /, '');
-  if (document.body.classList.contains('slides')) document.title = `[${current + 1}/${slides.length}] ${document.title}`;
+  if (inSlides()) {
+    document.title = `[${current + 1}/${slides.length}] ${document.title}`;
+    history.replaceState(null, '', `${location.pathname}${location.search}#slide-${current + 1}`);
+    const controls = slideControls();
+    controls.querySelector('.slide-number').textContent = `${current + 1} / ${slides.length}`;
+    controls.querySelector('.prev').disabled = current === 0;
+    controls.querySelector('.next').disabled = current === slides.length - 1;
+    fitSlide();
+  }
   if (document.body.classList.contains('presenter')) renderPresenterNotes();
   if (announce && channel) channel.postMessage({ slide: current });
 }
@@ -60,39 +71,147 @@ function setSlides(on) {
   document.body.classList.toggle('slides', on);
   const toggle = document.querySelector('.slides-toggle');
   if (toggle) toggle.setAttribute('aria-pressed', String(on));
+  if (!on) {
+    // Back to the page: the type sizes fitSlide chose and the slide's URL no longer apply.
+    for (const s of slides) s.style.fontSize = '';
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
   show(current, false);
 }
 
-function renderPresenterNotes() {
-  let notes = document.querySelector('.presenter-notes');
-  if (!notes) {
-    notes = document.createElement('aside');
-    notes.className = 'presenter-notes';
-    notes.setAttribute('aria-label', 'Presenter notes');
-    document.body.append(notes);
+/** The previous/next bar under a slide, made once. */
+function slideControls() {
+  let bar = document.querySelector('.slide-controls');
+  if (bar) return bar;
+  bar = document.createElement('div');
+  bar.className = 'slide-controls';
+  bar.innerHTML = '<button type="button" class="prev" aria-label="Previous slide">&larr; Previous</button>' +
+    '<span class="slide-number" aria-live="polite"></span>' +
+    '<button type="button" class="next" aria-label="Next slide">Next &rarr;</button>';
+  bar.querySelector('.prev').addEventListener('click', () => show(current - 1));
+  bar.querySelector('.next').addEventListener('click', () => show(current + 1));
+  document.body.append(bar);
+  return bar;
+}
+
+/**
+ * Scale-to-fit: the slide is a fixed box between the top bar and the controls; its type starts as
+ * large as the screen allows and shrinks until nothing is cut off. Code and images are sized in em,
+ * so they shrink with the prose and stay readable beside it, and a long step never needs scrolling
+ * on a projector.
+ */
+function fit(box, largest) {
+  const fits = () => box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth;
+  box.style.fontSize = `${largest}px`;
+  if (fits()) return;
+  let lo = 6, hi = largest;
+  for (let i = 0; i < 8; i++) {
+    const mid = (lo + hi) / 2;
+    box.style.fontSize = `${mid}px`;
+    if (fits()) lo = mid; else hi = mid;
   }
-  const next = slides[current + 1]?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)';
+  box.style.fontSize = `${lo}px`;
+}
+
+// 26 px at 1280×720, 40 px at 1920×1080: the same slide looks the same on either projector.
+const largestType = () => Math.min(innerWidth / 48, innerHeight / 27);
+// A phone held upright is too narrow to fit a step at a readable size: there the slide scrolls.
+const phone = () => innerWidth < 640;
+function fitSlide() {
+  if (!inSlides()) return;
   const slide = slides[current];
-  const hint = slide.querySelector('.hint p')?.textContent ?? '';
-  const solution = slide.querySelector('.solution code')?.textContent ?? '';
-  notes.innerHTML = '';
-  const add = (tag, text) => { const el = document.createElement(tag); el.textContent = text; notes.append(el); };
-  add('p', `Slide ${current + 1} of ${slides.length}. Next: ${next}`);
+  if (phone()) slide.style.fontSize = '';
+  else if (document.body.classList.contains('presenter')) fit(slide, Math.min(slide.clientWidth / 48, slide.clientHeight / 23));
+  else fit(slide, largestType());
+}
+
+// A slide grows when a hint opens or a Run streams its transcript: fit it again, once per frame.
+let refit = 0;
+const refitSoon = () => { if (inSlides() && !refit) refit = requestAnimationFrame(() => { refit = 0; fitSlide(); }); };
+// Only main: the presenter's ticking clock must not refit the slide every second.
+if (document.querySelector('main')) new MutationObserver(refitSoon).observe(document.querySelector('main'), { subtree: true, childList: true, characterData: true, attributeFilter: ['hidden', 'open'] });
+addEventListener('resize', refitSoon);
+
+function slideFromHash() {
+  const match = /^#slide-(\d+)$/.exec(location.hash);
+  return match ? Number(match[1]) - 1 : null;
+}
+
+/**
+ * The presenter view: the current slide on the left; on the right the elapsed time, a preview of
+ * the next slide (a scaled copy, so the presenter sees what the room will see), the speaker notes
+ * from lesson.md, and the step's hint and solution.
+ */
+function renderPresenterNotes() {
+  let panel = document.querySelector('.presenter-notes');
+  if (!panel) {
+    panel = document.createElement('aside');
+    panel.className = 'presenter-notes';
+    panel.setAttribute('aria-label', 'Presenter notes');
+    panel.innerHTML = '<p class="clock">Elapsed <strong class="elapsed">0:00</strong> <button type="button" class="restart">Restart</button></p>' +
+      '<p class="next-title"></p><div class="next-preview" aria-hidden="true"></div><div class="notes"></div><div class="help"></div>';
+    panel.querySelector('.restart').addEventListener('click', () => { sessionStorage.setItem(clockKey, String(Date.now())); tick(); });
+    document.body.append(panel);
+    setInterval(tick, 1000);
+    tick();
+  }
+  const slide = slides[current];
+  const next = slides[current + 1];
+  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)'}`;
+  const preview = panel.querySelector('.next-preview');
+  preview.replaceChildren();
+  if (next) {
+    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second one.
+    const copy = next.cloneNode(true);
+    copy.classList.remove('slide', 'current');
+    copy.removeAttribute('id');
+    copy.querySelectorAll('.live, .terminal, .program-log, .speaker-notes').forEach((el) => el.remove());
+    copy.querySelectorAll('[id]').forEach((el) => el.removeAttribute('id'));
+    preview.append(copy);
+    fit(preview, preview.clientWidth / 48);
+  }
+  panel.querySelector('.notes').innerHTML = slide.querySelector('.speaker-notes')?.innerHTML ?? '<p class="none">No notes for this slide.</p>';
+  const help = panel.querySelector('.help');
+  help.replaceChildren();
+  const add = (tag, text) => { const el = document.createElement(tag); el.textContent = text; help.append(el); };
+  const hint = slide.querySelector('.hint p')?.textContent;
+  const solution = slide.querySelector('.solution code')?.textContent;
   if (hint) add('p', `Hint: ${hint}`);
   if (solution) add('pre', solution);
 }
 
+// Elapsed time since the presenter view opened; kept per tab, so a reload does not restart it.
+const clockKey = `k8s-patterns:presenter-start:${lessonId}`;
+function tick() {
+  if (!sessionStorage.getItem(clockKey)) sessionStorage.setItem(clockKey, String(Date.now()));
+  const seconds = Math.floor((Date.now() - Number(sessionStorage.getItem(clockKey))) / 1000);
+  const el = document.querySelector('.presenter-notes .elapsed');
+  if (el) el.textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
 if (page === 'lesson') {
-  if (params.has('slides') || params.has('presenter')) setSlides(true);
-  if (params.has('presenter')) { document.body.classList.add('presenter'); renderPresenterNotes(); }
-  show(0, false);
-  document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!document.body.classList.contains('slides')));
+  const start = slideFromHash();
+  if (params.has('presenter')) document.body.classList.add('presenter');
+  if (params.has('slides') || params.has('presenter') || start !== null) setSlides(true);
+  show(start ?? 0, false);
+  addEventListener('hashchange', () => { const n = slideFromHash(); if (n !== null && n !== current) show(n); });
+  document.querySelector('.slides-toggle')?.addEventListener('click', () => setSlides(!inSlides()));
   document.addEventListener('keydown', (event) => {
-    if (!document.body.classList.contains('slides') || event.target.closest('input, textarea')) return;
+    if (!inSlides() || event.target.closest('input, textarea')) return;
     if (['ArrowRight', 'PageDown', ' '].includes(event.key)) { event.preventDefault(); show(current + 1); }
     else if (['ArrowLeft', 'PageUp'].includes(event.key)) { event.preventDefault(); show(current - 1); }
     else if (event.key === 'Escape') setSlides(false);
-    else if (event.key === 'p') window.open(`${location.pathname}?presenter`, 'presenter');
+    else if (event.key === 'p') window.open(`${location.pathname}?presenter#slide-${current + 1}`, 'presenter');
+  });
+  // A horizontal swipe moves like the arrow keys; a vertical one is left to the page.
+  let touch = null;
+  document.addEventListener('touchstart', (event) => { touch = event.touches[0]; }, { passive: true });
+  document.addEventListener('touchend', (event) => {
+    const end = event.changedTouches[0];
+    if (!inSlides() || !touch || !end) return;
+    const dx = end.clientX - touch.clientX, dy = end.clientY - touch.clientY;
+    if (Math.abs(dx) > 60 && Math.abs(dx) > 2 * Math.abs(dy)) show(current + (dx < 0 ? 1 : -1));
+    touch = null;
   });
   channel?.addEventListener('message', (event) => show(event.data.slide, false));
 }
