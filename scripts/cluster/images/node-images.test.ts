@@ -20,7 +20,7 @@ import { WORKSHOP_CONFIG } from './workshop-image.ts';
 
 const repo = join(import.meta.dirname, '..', '..', '..');
 const has = (command: string) => $.sync({ quiet: true, nothrow: true })`command -v ${command}`.exitCode === 0;
-const canBuild = process.platform === 'linux' && ['go', 'gcc', 'tar', 'busybox', 'dpkg-query'].every(has) && existsSync('/usr/lib/postgresql/15/bin/postgres');
+const canBuild = process.platform === 'linux' && ['go', 'gcc', 'tar', 'busybox', 'apt-get', 'dpkg-deb'].every(has);
 const isRoot = process.getuid?.() === 0;
 /** The host's chroot, by its full path: the commands run with the image's PATH, which lacks /usr/sbin. */
 const chroot = $.sync({ quiet: true, nothrow: true })`command -v chroot`.stdout.trim();
@@ -66,12 +66,12 @@ describe.skipIf(!canBuild)('buildNodeImages', () => {
     }
   });
 
-  it('reuses unchanged archives at once', async () => {
-    const started = Date.now();
+  it('reuses unchanged archives: the same files, not written again', async () => {
+    const written = await Promise.all(images.map(async (image) => (await stat(image.archive)).mtimeMs));
     const again = await buildNodeImages((line) => buildLog.push(line));
     expect(again).toEqual(images);
     expect(buildLog.filter((line) => line.includes('unchanged'))).toHaveLength(images.length);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await Promise.all(images.map(async (image) => (await stat(image.archive)).mtimeMs))).toEqual(written);
   });
 
   describe('the pause image', () => {

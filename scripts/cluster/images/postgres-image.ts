@@ -1,17 +1,18 @@
 // The PostgreSQL image for a real node, k8s-patterns/postgres:15, built without Docker or a base
-// image from Debian's own PostgreSQL 15 as installed on this machine (the packages
-// postgresql-15 and postgresql-client-15): its programs and modules, the glibc and the other
-// libraries they link, its share files, the time zones of tzdata, busybox for a shell, and our
-// start script, postgres/start-postgres.sh. The kind image (postgres/Dockerfile) installs the same
+// image from Debian's own PostgreSQL 15 packages (postgresql-15, postgresql-client-15 and the
+// libpq5 psql links), fetched and unpacked, not installed (debian-packages.ts): their programs
+// and modules, the glibc and the other libraries they link (from this machine), the share files,
+// the time zones of tzdata, busybox for a shell, and our start script, postgres/start-postgres.sh. The kind image (postgres/Dockerfile) installs the same
 // packages on debian:bookworm-slim and copies the same script, so the two behave alike.
 //
 // One image serves both lessons that run a server in a pod: lesson 11 writes its manifest for the
 // official image's variables (POSTGRES_*), lesson 12's operator for sclorg's (POSTGRESQL_*), as
 // Clowder does; the start script reads either.
-import { open, lstat, readlink } from 'node:fs/promises';
+import { open, lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { POSTGRES_IMAGE } from '../kind.ts';
+import { unpackedPackages } from './debian-packages.ts';
 import { type ImageConfig } from './oci-archive.ts';
 import { imageFromRootfs, type RootfsEntry } from './rootfs.ts';
 import { sharedLibraries, staticBusybox } from './workshop-image.ts';
@@ -19,7 +20,7 @@ import { sharedLibraries, staticBusybox } from './workshop-image.ts';
 /** Where Debian keeps one major version's programs; every other path follows from the packages. */
 const BIN_DIR = '/usr/lib/postgresql/15/bin';
 const LIB_DIR = '/usr/lib/postgresql/15/lib';
-const PACKAGES = ['postgresql-15', 'postgresql-client-15', 'tzdata'];
+const PACKAGES = ['postgresql-15', 'postgresql-client-15', 'libpq5', 'tzdata'];
 /** The start script, shared with the Dockerfile beside it. */
 export const START_SCRIPT = join(import.meta.dirname, 'postgres', 'start-postgres.sh');
 
@@ -45,17 +46,18 @@ export async function postgresImage(): Promise<{ key: string; build(archive: str
 }
 
 export async function postgresRootfs(): Promise<RootfsEntry[]> {
-  const packaged = await packageEntries();
+  const unpacked = await unpackedPackages(PACKAGES);
+  const packaged = await packageEntries(unpacked);
   const busybox = await staticBusybox();
   const applets = (await $({ quiet: true })`${busybox} --list`).stdout.split('\n').filter((name) => name && name !== 'busybox');
   // Every ELF file (programs, and the modules postgres loads later, plpgsql.so first of all):
   // the libraries any of them links, each once. ldd runs for all of them at once.
   const elves = (await Promise.all(packaged.map(async (entry) => ('file' in entry && (await isElf(entry.file)) ? entry.file : undefined))))
     .filter((file): file is string => Boolean(file));
-  const linked = (file: string) => sharedLibraries(file).catch((error: Error) => {
+  const linked = (file: string) => sharedLibraries(file, unpacked).catch((error: Error) => {
     // Some modules (the encoding conversions, among others) use only the server's own symbols
     // and link no library at all; ldd calls them "statically linked". A program must link some.
-    if (file.startsWith(`${LIB_DIR}/`) && /lists no libraries/.test(error.message)) return [];
+    if (file.startsWith(`${unpacked}${LIB_DIR}/`) && /lists no libraries/.test(error.message)) return [];
     throw error;
   });
   const libraries = new Map<string, RootfsEntry>();
@@ -86,22 +88,20 @@ export async function postgresRootfs(): Promise<RootfsEntry[]> {
  * documentation, translations, man pages, the headers and makefiles for building extensions,
  * and the JIT (llvmjit.so links LLVM, 110 MB); `jit = off` says so in the server's settings.
  */
-async function packageEntries(): Promise<RootfsEntry[]> {
-  const listed = await $({ quiet: true, nothrow: true })`dpkg-query -L ${PACKAGES}`;
-  if (listed.exitCode !== 0) {
-    throw new Error(`the PostgreSQL image needs Debian's PostgreSQL 15: apt-get install ${PACKAGES.join(' ')} (${listed.stderr.trim()})`);
-  }
+async function packageEntries(unpacked: string): Promise<RootfsEntry[]> {
   const wanted = (path: string) =>
     (path.startsWith('/usr/lib/postgresql/15/') || path.startsWith('/usr/share/postgresql/15/') || path.startsWith('/usr/share/zoneinfo/')) &&
     !/^\/usr\/share\/postgresql\/15\/man\/|^\/usr\/lib\/postgresql\/15\/lib\/(bitcode\/|pgxs\/|llvmjit)/.test(path) &&
     // The leap-second and "posix/" copies of every zone, and the link to the host's /etc/localtime.
     !/^\/usr\/share\/zoneinfo\/(right|posix)\/|^\/usr\/share\/zoneinfo\/localtime$/.test(path);
   const entries: RootfsEntry[] = [];
-  // dpkg-query also prints notes ("diverted by …"); the file list is the lines that are paths.
-  for (const path of new Set(listed.stdout.split('\n').filter((line) => line.startsWith('/') && wanted(line)))) {
-    const stats = await lstat(path);
-    if (stats.isSymbolicLink()) entries.push({ path, symlink: await readlink(path) });
-    else if (stats.isFile()) entries.push({ path, file: path });
+  for (const relative of await readdir(unpacked, { recursive: true })) {
+    const path = `/${relative}`;
+    if (!wanted(path)) continue;
+    const file = `${unpacked}${path}`;
+    const stats = await lstat(file);
+    if (stats.isSymbolicLink()) entries.push({ path, symlink: await readlink(file) });
+    else if (stats.isFile()) entries.push({ path, file });
     // Directories are made as their files are staged.
   }
   if (!entries.some((entry) => entry.path === `${BIN_DIR}/postgres`)) throw new Error(`${BIN_DIR}/postgres is not in ${PACKAGES.join(', ')}`);

@@ -2,7 +2,7 @@
 // binary the kit's scripts run, the glibc libraries it links, busybox for the shell the lessons
 // `kubectl exec` into, and /app as sidecars/image-content.ts defines it (the kind image,
 // sidecars/Dockerfile, holds the same /app).
-import { open, realpath } from 'node:fs/promises';
+import { open, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { appFiles } from '../../../sidecars/image-content.ts';
@@ -61,19 +61,34 @@ async function nodeBinary(): Promise<string> {
 /**
  * The libraries the dynamic loader will look for, at the paths it finds them here (ldd asks
  * the loader itself), plus the loader at the path the binary names. The image is a copy of this
- * machine's glibc, so it runs whatever ran here.
+ * machine's glibc, so it runs whatever ran here. `unpacked` is a folder of Debian packages
+ * unpacked as if at `/` (debian-packages.ts): its libraries come first, and go into the image at
+ * the paths they have inside that folder.
  */
-export async function sharedLibraries(binary: string): Promise<RootfsEntry[]> {
+export async function sharedLibraries(binary: string, unpacked?: string): Promise<RootfsEntry[]> {
+  const env = unpacked ? { ...process.env, LD_LIBRARY_PATH: await libraryDirs(unpacked) } : process.env;
   const entries: RootfsEntry[] = [];
-  for (const line of (await $({ quiet: true })`ldd ${binary}`).stdout.split('\n')) {
+  for (const line of (await $({ quiet: true, env })`ldd ${binary}`).stdout.split('\n')) {
     // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x…)" or "/lib64/ld-linux-x86-64.so.2 (0x…)";
     // linux-vdso has no file: the kernel maps it into every process.
     if (line.includes('not found')) throw new Error(`${binary} needs a library this machine lacks: ${line.trim()}`);
     const path = /(\/\S+) \(0x/.exec(line)?.[1];
-    if (path) entries.push({ path, file: await realpath(path) });
+    if (!path) continue;
+    const inImage = unpacked && path.startsWith(`${unpacked}/`) ? path.slice(unpacked.length) : path;
+    entries.push({ path: inImage, file: await realpath(path) });
   }
   if (!entries.length) throw new Error(`ldd lists no libraries for ${binary}`);
   return entries;
+}
+
+/** The multiarch library folders of unpacked packages (usr/lib/x86_64-linux-gnu, …), for the loader. */
+async function libraryDirs(unpacked: string): Promise<string> {
+  const dirs: string[] = [];
+  for (const lib of ['lib', 'usr/lib']) {
+    const names = await readdir(join(unpacked, lib)).catch(() => []);
+    for (const name of names) if (name.endsWith('-linux-gnu')) dirs.push(join(unpacked, lib, name));
+  }
+  return dirs.join(':');
 }
 
 /** busybox-static's binary: one file that needs no library. */

@@ -24,8 +24,9 @@ type Log = (line: string) => void;
 const PACKAGES: [command: string, pkg: string][] = [
   ['containerd', 'containerd'], ['runc', 'runc'], ['ctr', 'containerd'], ['/usr/lib/cni/bridge', 'containernetworking-plugins'],
   ['iptables', 'iptables'], ['ip', 'iproute2'], ['socat', 'socat'], ['gcc', 'gcc'], ['conntrack', 'conntrack'],
-  // The PostgreSQL image is made of this package's files (../images/postgres-image.ts).
-  ['/usr/lib/postgresql/15/bin/postgres', 'postgresql-15'],
+  // The PostgreSQL image is made of Debian's packages, fetched and unpacked, not installed
+  // (../images/debian-packages.ts).
+  ['apt-get', 'apt'], ['dpkg-deb', 'dpkg'],
 ];
 
 /** Why a real node cannot run here (one line), or undefined when it can. */
