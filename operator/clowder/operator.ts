@@ -1,5 +1,5 @@
-// Assembles the Clowder operator from the runtime: the caches, two controllers (environments and
-// apps) and one manager. The CLI (scripts/operator.ts), the tests and the benchmark all build it
+// Assembles the Clowder operator from the runtime: the caches, three controllers (environments,
+// apps and job invocations) and one manager. The CLI (scripts/operator.ts), the tests and the benchmark all build it
 // here, so they all run the same thing.
 //
 // Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
