@@ -87,7 +87,6 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       appTracked: [],
       createSecretOnce: async (secret) => {
         await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
-        writer.writes.apply++;
         outcome.add('created', { kind: 'Secret', ...secret });
       },
       read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
@@ -175,7 +174,6 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       // With the resourceVersion we read: a newer app makes this a 409, and the retry reads it.
       body: { ...app, status },
     });
-    writer.writes.status++;
     return true;
   }
 }
