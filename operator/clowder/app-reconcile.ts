@@ -1,4 +1,4 @@
-// The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the contract's,
+// The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the spec's,
 // in its order. Each pass builds every object and the whole config in memory first, and writes
 // only when the build succeeded: a failing pass leaves the cluster as it was (generated
 // credentials excepted, see createSecretOnce), and a passing pass that finds everything in place

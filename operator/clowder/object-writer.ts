@@ -73,7 +73,7 @@ export async function readObject(client: KubernetesObjectApi, apiVersion: string
 
 /**
  * Whether live holds everything in desired. Lists must match item by item (order is part of the
- * contract); maps may hold more keys than we set. A value we set to an empty one (false, 0, "",
+ * spec); maps may hold more keys than we set. A value we set to an empty one (false, 0, "",
  * [] or {}) matches a field the server left out, since Kubernetes omits empty fields.
  */
 export function covers(live: unknown, desired: unknown, path: string[] = []): boolean {
