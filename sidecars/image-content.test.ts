@@ -54,7 +54,7 @@ describe('appFiles', () => {
       'package.json',
       'sidecars/sample-app/main.ts',
       'operator/config-watcher/main.ts',
-      'operator/clowder/client/index.ts',
+      'operator/clowder/client/load.ts',
       'node_modules/@kubernetes/client-node/package.json',
     ]));
     expect(files.filter((file) => !file.startsWith('node_modules/') && (file.endsWith('.test.ts') || isExcluded(file)))).toEqual([]);

@@ -1,5 +1,5 @@
 // The objects one ClowdApp turns into, on the real local control plane, section by section of
-// the contract: the Deployment (§4), the Service (§5), the config Secret (§6) and the
+// SPEC.md: the Deployment (§4), the Service (§5), the config Secret (§6) and the
 // ServiceAccounts (§8.1). One operator, one environment and one namespace serve every case; each
 // case is its own ClowdApp.
 import { AppsV1Api, CoreV1Api, type V1Deployment, type V1Service } from '@kubernetes/client-node';

@@ -1,4 +1,4 @@
-// The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the contract's,
+// The ClowdApp reconciler (§2.2). Read it top to bottom: the numbered steps are the spec's,
 // in its order. Each pass builds every object and the whole config in memory first, and writes
 // only when the build succeeded: a failing pass leaves the cluster as it was (generated
 // credentials excepted, see createSecretOnce), and a passing pass that finds everything in place
@@ -87,7 +87,6 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       appTracked: [],
       createSecretOnce: async (secret) => {
         await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
-        writer.writes.apply++;
         outcome.add('created', { kind: 'Secret', ...secret });
       },
       read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
@@ -175,7 +174,6 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       // With the resourceVersion we read: a newer app makes this a 409, and the retry reads it.
       body: { ...app, status },
     });
-    writer.writes.status++;
     return true;
   }
 }

@@ -9,14 +9,13 @@ import type { Reconcile, Result } from '../runtime/controller.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
 import type { Caches } from './caches.ts';
-import type { ObjectWriter } from './object-writer.ts';
 import { jobContainers, LINTER_ANNOTATIONS } from './providers/cronjob/default.ts';
 import { configVolumes, withoutKubectl } from './providers/deployment/default.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 
 type JobState = 'Invoked' | 'Complete' | 'Failed';
 
-export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: KubeConfig; caches: Caches; writer: ObjectWriter }): Reconcile {
+export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; caches: Caches }): Reconcile {
   const batch = kubeConfig.makeApiClient(BatchV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 
@@ -56,7 +55,6 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
       if (!existing) {
         const job = jobFor(cji, app, env, name);
         await batch.createNamespacedJob({ namespace, body: job });
-        writer.writes.apply++;
         started.push(job);
       }
       jobMap[name] = stateOf(existing);
@@ -101,7 +99,6 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
     await custom.replaceNamespacedCustomObjectStatus({
       group: GROUP, version: VERSION, plural: 'clowdjobinvocations', namespace: cji.metadata!.namespace!, name: cji.metadata!.name!, body: { ...cji, status },
     });
-    writer.writes.status++;
     return true;
   }
 }

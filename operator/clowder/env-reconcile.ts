@@ -216,7 +216,6 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       name: env.metadata!.name!,
       body: { ...env, status },
     });
-    writer.writes.status++;
     return true;
   }
 }

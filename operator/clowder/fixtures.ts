@@ -1,5 +1,6 @@
-// What the Clowder tests and the benchmark create: an environment in the contract's worked-example
-// shape (web 8000, metrics 9000 /metrics, everything else none), apps, and namespaces to put them in.
+// What the Clowder tests and the benchmark create: an environment in the shape of the spec's
+// worked example (§6.8: web 8000, metrics 9000 /metrics, everything else none), apps, and
+// namespaces to put them in.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdAppSpec, type ClowdEnvironment, type ClowdEnvironmentSpec, type DeploymentSpec } from './api.ts';
 

@@ -29,8 +29,6 @@ export function objectKey(object: KubernetesObject): string {
 export class ObjectWriter {
   readonly #client: KubernetesObjectApi;
   readonly #lastApplied = new Map<string, string>();
-  /** Writes made, by verb: the benchmark and the tests read it. */
-  readonly writes = { apply: 0, delete: 0, status: 0 };
 
   constructor(kubeConfig: KubeConfig) {
     this.#client = KubernetesObjectApi.makeApiClient(kubeConfig);
@@ -48,7 +46,6 @@ export class ObjectWriter {
     if (live && before === wanted && covers(live, desired)) return undefined;
     const stored = await apply(this.#client, desired, FIELD_MANAGER);
     this.#lastApplied.set(key, wanted);
-    this.writes.apply++;
     if (live) return stored.metadata?.resourceVersion === live.metadata?.resourceVersion ? undefined : 'updated';
     // Not cached: new, unless we wrote it a moment ago and the cache has not seen it yet.
     return before === undefined ? 'created' : before === wanted ? undefined : 'updated';
@@ -56,7 +53,6 @@ export class ObjectWriter {
 
   async delete(object: KubernetesObject): Promise<void> {
     this.#lastApplied.delete(objectKey(object));
-    this.writes.delete++;
     try {
       await this.#client.delete(object);
     } catch (error) {
@@ -77,7 +73,7 @@ export async function readObject(client: KubernetesObjectApi, apiVersion: string
 
 /**
  * Whether live holds everything in desired. Lists must match item by item (order is part of the
- * contract); maps may hold more keys than we set. A value we set to an empty one (false, 0, "",
+ * spec); maps may hold more keys than we set. A value we set to an empty one (false, 0, "",
  * [] or {}) matches a field the server left out, since Kubernetes omits empty fields.
  */
 export function covers(live: unknown, desired: unknown, path: string[] = []): boolean {

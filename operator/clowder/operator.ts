@@ -1,5 +1,5 @@
-// Assembles the Clowder operator from the runtime: the caches, two controllers (environments and
-// apps) and one manager. The CLI (scripts/operator.ts), the tests and the benchmark all build it
+// Assembles the Clowder operator from the runtime: the caches, three controllers (environments,
+// apps and job invocations) and one manager. The CLI (scripts/operator.ts), the tests and the benchmark all build it
 // here, so they all run the same thing.
 //
 // Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
@@ -46,7 +46,7 @@ export function clowderOperator(options: ClowderOptions) {
   const metrics = new Metrics();
   const tracking = new Map<string, Tracked[]>();
   const settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings };
-  // The contract's retry schedule (§2.4): 0.5 s, doubling, at most 60 s per object.
+  // The retry schedule of §2.4, Clowder's: 0.5 s, doubling, at most 60 s per object.
   const queue = { baseDelayMs: 500, maxDelayMs: 60_000 };
   const common = { workers: options.workers ?? 4, resyncMs: options.resyncMs ?? 10 * 60_000, queue, metrics, log };
 
@@ -93,7 +93,7 @@ export function clowderOperator(options: ClowderOptions) {
     watches: [
       // An env change (its status included: ready, reconciled) concerns every app of the env.
       { informer: caches.envs, keysFor: (env) => appsOfEnv(env.metadata!.name!) },
-      // A dependency's web services feed this app's endpoints (§10, the recommended fix).
+      // A dependency's web services feed this app's endpoints (§10; Clowder does not watch them).
       { informer: caches.apps, keysFor: (dep) => caches.apps.list().filter((a) => a.spec.envName === (dep as ClowdApp).spec.envName && dependsOn(a, dep.metadata!.name!)).map(keyOf) },
       { informer: caches.appRefs, keysFor: (ref) => caches.apps.list().filter((a) => dependsOn(a, ref.metadata!.name!)).map(keyOf) },
       // Owned objects: a deleted or edited one is put back; a Deployment's rollout updates status.
@@ -114,7 +114,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.jobs, keysFor: (job) => ownerKeyIn(job, 'ClowdJobInvocation') },
       { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec.appName === app.metadata?.name).map(keyOf) },
     ],
-    reconcile: cjiReconciler({ kubeConfig, caches, writer }),
+    reconcile: cjiReconciler({ kubeConfig, caches }),
     ...common,
   });
 

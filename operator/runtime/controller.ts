@@ -102,7 +102,7 @@ export class Controller {
     const started = performance.now();
     try {
       const result = await this.#options.reconcile(key);
-      // Success resets the key's backoff, so a later failure starts again at 5 ms.
+      // Success resets the key's backoff, so a later failure starts again at the queue's base delay.
       this.queue.forget(key);
       if (result?.requeueAfterMs) this.queue.addAfter(key, result.requeueAfterMs);
       this.#report(key, result?.outcome);

@@ -7,8 +7,10 @@
 // - A key is queued at most once (dedupe), however often it is added.
 // - A key is processed by at most one worker at a time. Adding a key that is being processed marks
 //   it "dirty"; it is queued again when the worker calls done(), so the change is not lost.
-// - Failures back off per key (5 ms, 10 ms, 20 ms … capped at 60 s), so one broken object cannot
-//   keep the workers busy or hammer the API server, while the others carry on.
+// - Failures back off per key, doubling from a base delay up to a cap (by default 5 ms, 10 ms,
+//   20 ms … 60 s; client-go also starts at 5 ms), so one broken object cannot keep the workers busy
+//   or hammer the API server, while the others carry on. A controller may choose its own: the
+//   Clowder operator uses Clowder's 500 ms to 60 s.
 
 export interface QueueOptions {
   baseDelayMs?: number;
@@ -80,7 +82,7 @@ export class WorkQueue {
     this.addAfter(key, Math.min(this.#baseDelayMs * 2 ** failures, this.#maxDelayMs));
   }
 
-  /** Forgets the key's failures. Call after a successful reconcile, so the next failure starts at 5 ms. */
+  /** Forgets the key's failures. Call after a successful reconcile, so the next failure starts at the base delay. */
   forget(key: string): void {
     this.#failures.delete(key);
   }

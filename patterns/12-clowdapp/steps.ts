@@ -74,7 +74,10 @@ async function reconciled(ctx: LessonContext): Promise<ClowdApp> {
     `kubectl get clowdapp inventory -n ${ns} -o yaml`), MISSING_AFTER_MS);
 }
 
-/** The Deployment's configHash annotation is the hash of the config it runs with (§4.9), and it has rolled out. */
+/**
+ * The Deployment's configHash annotation is the hash of the config it runs with
+ * (operator/clowder/SPEC.md §4.9), and it has rolled out.
+ */
 async function runsCurrentConfig(ctx: LessonContext): Promise<string> {
   let hash = '';
   await waitFor(async () => {

@@ -1,11 +1,12 @@
 // The names and versions every workshop script agrees on. Changing the Kubernetes version here
-// changes what the local control plane builds and which kind node image is used.
+// changes the local control plane's binaries and the real node's pause image; the kind cluster
+// pins its own node image (kind/cluster.yaml, same minor), so change it there too.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const CLUSTER_NAME = 'k8s-patterns';
 
-/** Pinned Kubernetes version: the local control plane's binaries and the kind node image. */
+/** Pinned Kubernetes version: the local control plane's binaries and the real node's pause image. */
 export const KUBERNETES_VERSION = 'v1.33.13';
 export const ETCD_VERSION = 'v3.5.21';
 export const KWOK_VERSION = 'v0.7.0';

@@ -1,4 +1,4 @@
-// The worked examples of the contract (§7.1), checked to the byte.
+// The worked examples of the spec (§7.1), checked to the byte.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashCache, objectHash, superHash, type Tracked } from './hash-cache.ts';

@@ -1,4 +1,4 @@
-// The providers run in memory, without a cluster: the contract's worked examples (§6.7, §6.8)
+// The providers run in memory, without a cluster: the spec's worked examples (§6.7, §6.8)
 // must come out to the byte, and every config must satisfy Clowder's JSON Schema.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';

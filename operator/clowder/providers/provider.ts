@@ -3,8 +3,8 @@
 // (providers/<provider>/<mode>.ts). All providers of one reconcile share one AppBuild: they add
 // objects and config sections to it in memory, and nothing is written to the cluster until all of
 // them have run. A failing provider therefore leaves the cluster as it was (§2.2 step 9), with the
-// contract's exceptions: generated credentials and Strimzi's objects are written while building,
-// because the build needs what comes back (createSecretOnce, writeNow).
+// spec's exceptions (§2.2 step 10): generated credentials and Strimzi's objects are written while
+// building, because the build needs what comes back (createSecretOnce, writeNow).
 import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Namespace, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import type { AppConfig } from '../client/app-config.ts';
 import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';

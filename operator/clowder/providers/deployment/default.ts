@@ -240,7 +240,7 @@ export function spreadOut(labels: Record<string, string>) {
 
 /**
  * kubectl apply stores the whole manifest in this annotation; copying it onto every Deployment
- * only adds noise (and kilobytes), so we skip kubectl's keys, which the contract allows.
+ * only adds noise (and kilobytes), so we skip kubectl's keys (§4.7).
  */
 export function withoutKubectl(annotations: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(annotations ?? {}).filter(([key]) => !key.startsWith('kubectl.kubernetes.io/')));

@@ -1,2 +1,0 @@
-export type * from './app-config.ts';
-export * from './load.ts';
