@@ -2,8 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Unit tests sit beside the code; cross-cutting suites live in test/.
+    // The integration tier: tests beside the code and the cross-cutting suites in test/, against
+    // real servers. The unit tier (*.unit.test.ts) has its own config, vitest.unit.config.ts.
     include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.test.ts'],
+    exclude: ['**/*.unit.test.ts', '**/node_modules/**'],
     // One real local control plane for the whole run (or the workshop cluster in KUBECONFIG).
     // The lessons' PostgreSQL server: one of its own per run (scripts/postgres/test-setup.ts).
     globalSetup: ['test/global-setup.ts', 'scripts/postgres/test-setup.ts'],

@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests that only read files or run code in memory. Unlike vitest.config.ts this has no global
-// set-up, so no control plane starts: `npx vitest run --config vitest.unit.config.ts`.
+// The unit tier: `*.unit.test.ts` files only read files, run code in memory or start a small
+// program of the kit on loopback. Unlike vitest.config.ts there is no global set-up, so no
+// control plane or PostgreSQL starts and the tier runs anywhere: `npm run test:unit`.
 export default defineConfig({
   test: {
-    include: ['operator/clowder/spec.test.ts'],
+    include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.unit.test.ts'],
   },
 });

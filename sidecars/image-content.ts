@@ -1,7 +1,7 @@
 // What the workshop image holds under /app: the one definition both builds follow, so the image
 // kind runs and the image a real node runs cannot drift apart.
 // - sidecars/Dockerfile (kind) copies exactly APP_PATHS and runs `npm ci --omit=dev`;
-//   .dockerignore holds exactly APP_EXCLUDES for those paths. image-content.test.ts checks both.
+//   .dockerignore holds exactly APP_EXCLUDES for those paths. image-content.unit.test.ts checks both.
 // - scripts/cluster/images/workshop-image.ts (a real node, no Docker) copies appFiles().
 import { readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';

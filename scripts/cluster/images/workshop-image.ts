@@ -12,7 +12,7 @@ import { imageFromRootfs, type RootfsEntry } from './rootfs.ts';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
-/** What sidecars/Dockerfile says too (image-content.test.ts compares them). */
+/** What sidecars/Dockerfile says too (image-content.unit.test.ts compares them). */
 export const WORKSHOP_CONFIG: ImageConfig = {
   // Numeric, so the kubelet can verify runAsNonRoot (the lessons' namespaces enforce the
   // restricted Pod Security Standard). 1000 is the image's "node" user, as in Node's images.
