@@ -8,7 +8,8 @@
 // - A key is processed by at most one worker at a time. Adding a key that is being processed marks
 //   it "dirty"; it is queued again when the worker calls done(), so the change is not lost.
 // - Failures back off per key (5 ms, 10 ms, 20 ms … capped at 60 s), so one broken object cannot
-//   keep the workers busy or hammer the API server, while the others carry on.
+//   keep the workers busy or hammer the API server, while the others carry on. Unlike client-go,
+//   the backoff holds whatever adds the key: an event for a failing key waits for its retry.
 
 export interface QueueOptions {
   baseDelayMs?: number;
@@ -46,6 +47,9 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return; // already queued: dedupe
+    // Failing and waiting out its backoff: the retry reads the latest state anyway. Without this,
+    // a busy watch (every ClowdApp event queues its environment) turns one failure into hundreds a second.
+    if (this.#failures.has(key) && this.#delayed.has(key)) return;
     this.#dirty.add(key);
     // Being processed: done() queues it again, so two workers never hold the same key.
     if (this.#processing.has(key)) return;
