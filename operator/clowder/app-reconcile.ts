@@ -44,6 +44,8 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     const namespace = app.metadata!.namespace!;
     // What this pass writes, for the log: one line per pass (../runtime/outcome.ts).
     const outcome = new Outcome();
+    // Stored before the CRD required spec: say so once; an edit that adds one brings the key back.
+    if (!app.spec) return fail(app, outcome, 'spec: Required value', false);
 
     // ### 1: Being deleted: let go at once. Garbage collection removes what the app owned.
     if (app.metadata?.deletionTimestamp) {
