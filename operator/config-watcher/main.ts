@@ -38,6 +38,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 function numberFrom(name: string): number | undefined {
   const value = process.env[name];
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a whole number, not "${value}"`);
-  return Number(value);
+  if (/^\d+$/.test(value)) return Number(value);
+  console.error(`config-watcher: ${name} must be a whole number, not "${value}"`);
+  process.exit(2);
 }
