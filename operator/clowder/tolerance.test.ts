@@ -4,6 +4,7 @@
 // reconcile as usual.
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdEnvironment } from './api.ts';
@@ -87,8 +88,11 @@ describe('an object an older CRD accepted', () => {
       expect(condition(stored, 'ReconciliationFailed')?.message).toBe('spec: Required value');
       expect(stored.metadata?.finalizers).toBeUndefined(); // nothing to clean up: deleting it just works
       expect(lines.filter((l) => /TypeError|Cannot read properties/.test(l))).toEqual([]);
-      const env = (await clowd.readEnv(envName)) as ClowdEnvironment;
-      expect(env.status?.apps?.map((a) => a.name)).toEqual(['good']);
+      // The env lists the good app, and only it: the one without spec is nobody's app.
+      await waitFor('the env to list the good app', async () => {
+        const env = (await clowd.readEnv(envName)) as ClowdEnvironment;
+        return isDeepStrictEqual(env.status?.apps?.map((a) => a.name), ['good']) ? true : undefined;
+      });
     } finally {
       await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, plural: 'clowdapps', namespace: ns.name, name: 'no-spec' }).catch(() => {});
       for (const app of operator.caches.apps.list(ns.name) as ClowdApp[]) await clowd.deleteApp(ns.name, app.metadata!.name!).catch(() => {});
