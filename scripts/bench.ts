@@ -5,6 +5,7 @@ const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promis
   'control-plane': () => import('./bench/control-plane.ts'),
   'config-watcher': () => import('./bench/config-watcher.ts'),
   clowdapp: () => import('../operator/clowder/bench.ts'),
+  failover: () => import('./bench/failover.ts'),
   'real-node': () => import('./bench/real-node.ts'),
 };
 

@@ -44,6 +44,8 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     const namespace = app.metadata!.namespace!;
     // What this pass writes, for the log: one line per pass (../runtime/outcome.ts).
     const outcome = new Outcome();
+    // Stored before the CRD required spec: say so once; an edit that adds one brings the key back.
+    if (!app.spec) return fail(app, outcome, 'spec: Required value', false);
 
     // ### 1: Being deleted: let go at once. Garbage collection removes what the app owned.
     if (app.metadata?.deletionTimestamp) {
@@ -62,14 +64,16 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     if (terminating(caches, namespace)) return;
 
     // ### 5-8: The environment must exist, be reconciled at its current generation, and be ready.
-    // An env status change is an event for every app of the env, so waiting costs no polling.
+    // An env's creation and each status change is an event for every app of the env, so waiting
+    // costs no polling, and no retries: a failing key waits out its backoff even when the env's
+    // event comes (../runtime/queue.ts), and that backoff may have grown to a minute.
     const env = caches.envs.get(app.spec.envName);
-    if (!env) return fail(app, outcome, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`);
+    if (!env) return fail(app, outcome, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`, false);
     const targetNamespace = env.status?.targetNamespace ?? '';
     if (terminating(caches, targetNamespace)) return;
     if (env.metadata?.generation !== env.status?.generation) return fail(app, outcome, 'clowd env not reconciled', false);
     const envReady = env.status?.ready && env.status.conditions?.some((c) => c.type === 'ReconciliationSuccessful' && c.status === 'True');
-    if (!envReady) return fail(app, outcome, 'clowd env not ready');
+    if (!envReady) return fail(app, outcome, 'clowd env not ready', false);
 
     // ### 9: Build every object and the config in memory, provider by provider.
     const build: AppBuild = {

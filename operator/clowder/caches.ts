@@ -73,8 +73,9 @@ export function ownedKinds(caches: Caches): Record<string, Informer<KubernetesOb
 
 export function lookup(caches: Caches): Lookup {
   return {
-    apps: () => caches.apps.list(),
-    appRefs: () => caches.appRefs.list(),
+    // Other apps as providers see them: one stored before the CRD required spec offers nothing.
+    apps: () => caches.apps.list().filter((a) => a.spec),
+    appRefs: () => caches.appRefs.list().filter((r) => r.spec),
     deployment: (namespace, name) => caches.deployments.get(`${namespace}/${name}`),
     secret: (namespace, name) => caches.secrets.get(`${namespace}/${name}`),
     secrets: (namespace) => caches.secrets.list(namespace),

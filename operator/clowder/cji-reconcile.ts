@@ -22,6 +22,7 @@ export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; 
   return async function reconcile(key) {
     const cji = caches.cjis.get(key);
     if (!cji || cji.metadata?.deletionTimestamp) return;
+    if (!cji.spec) return fail(cji, 'spec: Required value'); // stored before the CRD required spec
     const namespace = cji.metadata!.namespace!;
 
     // ### 1: Invoked before: only follow the Jobs we started.
@@ -38,6 +39,7 @@ export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; 
     if (app.status?.generation && app.status.generation !== app.metadata?.generation) return fail(cji, `The ${cji.spec.appName} app is not reconciled yet: `);
     const ready = app.status?.ready && app.status.conditions?.some((c) => c.type === 'ReconciliationSuccessful');
     if (!ready && !cji.spec.runOnNotReady) return fail(cji, `The ${cji.spec.appName} app must be ready for CJI to start: `);
+    if (!app.spec) return fail(cji, `The ${cji.spec.appName} app has no spec: `);
     const env = caches.envs.get(app.spec.envName);
     if (!env) return fail(cji, `ClowdEnvironment.cloud.redhat.com "${app.spec.envName}" not found`);
     for (const name of cji.spec.jobs ?? []) {
@@ -83,7 +85,7 @@ export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; 
   async function writeStatus(cji: ClowdJobInvocation, jobMap: Record<string, JobState>, error?: string): Promise<boolean> {
     const states = Object.values(jobMap);
     // A disabled invocation has nothing to wait for: it counts as complete, on every pass.
-    const completed = Boolean(cji.spec.disabled) || (states.length > 0 && states.every((s) => s === 'Complete'));
+    const completed = Boolean(cji.spec?.disabled) || (states.length > 0 && states.every((s) => s === 'Complete'));
     let conditions = cji.status?.conditions;
     conditions = setCondition(conditions, completed
       ? { type: 'JobInvocationComplete', status: 'True', reason: 'JobsComplete', message: 'All ClowdJob invocations complete' }

@@ -36,6 +36,8 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
   return async function reconcile(key) {
     const env = caches.envs.get(key);
     if (!env) return;
+    // Stored before the CRD required spec: there is nothing to build from (and no finalizer yet).
+    if (!env.spec) return fail(env, 'spec: Required value');
     const name = env.metadata!.name!;
     // What this pass writes, for the log: one line per pass (../runtime/outcome.ts).
     const outcome = new Outcome();
@@ -179,7 +181,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     const sortKey = (a: ClowdApp) => Buffer.from(`${a.metadata!.name}-${a.metadata!.namespace}`);
     return caches.apps
       .list()
-      .filter((a) => a.spec.envName === env.metadata!.name && !a.metadata?.deletionTimestamp)
+      .filter((a) => a.spec?.envName === env.metadata!.name && !a.metadata?.deletionTimestamp)
       .sort((a, b) => Buffer.compare(sortKey(a), sortKey(b)));
   }
 

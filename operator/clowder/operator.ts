@@ -54,26 +54,27 @@ export function clowderOperator(options: ClowderOptions) {
   const ownerKey = (kind: string) => (object: KubernetesObject) => ownerKeyIn(object, kind);
   /** Every kind we write: a deleted or hand-edited object brings its owner back to repair it. */
   const owned = (kind: string) => Object.values(ownedKinds(caches)).map((informer) => ({ informer, keysFor: ownerKey(kind) }));
-  const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec.envName === env).map(keyOf);
+  const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec?.envName === env).map(keyOf);
   const envsWhere = (test: (env: ClowdEnvironment) => boolean) => caches.envs.list().filter(test).map(keyOf);
-  const dependsOn = (app: ClowdApp, name: string) => [...(app.spec.dependencies ?? []), ...(app.spec.optionalDependencies ?? [])].includes(name);
+  const dependsOn = (app: ClowdApp, name: string) => [...(app.spec?.dependencies ?? []), ...(app.spec?.optionalDependencies ?? [])].includes(name);
   const isPullSecretOf = (secret: KubernetesObject) => (env: ClowdEnvironment) =>
-    Boolean(env.spec.providers.pullSecrets?.some((p) => p.name === secret.metadata?.name && p.namespace === secret.metadata?.namespace));
+    Boolean(env.spec?.providers?.pullSecrets?.some((p) => p.name === secret.metadata?.name && p.namespace === secret.metadata?.namespace));
 
   const envController = new Controller({
     name: 'clowdenvironment',
     primary: caches.envs,
     watches: [
-      // status.apps lists the env's apps: any app change may change it.
-      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec.envName] },
+      // status.apps lists the env's apps: any app change may change it. Key functions read
+      // objects as stored, and one stored before the CRD required spec may lack it.
+      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec?.envName].filter((env) => env !== undefined) },
       // Owned objects (minio's Deployment becoming ready included).
       ...owned('ClowdEnvironment'),
       // Pull-secret sources are copied into <tns>: a changed source is copied again.
       { informer: caches.secrets, keysFor: (secret) => envsWhere(isPullSecretOf(secret)) },
       // Strimzi's CRDs appearing lets an env in Kafka operator mode go on.
-      { informer: caches.crds, keysFor: () => envsWhere((e) => e.spec.providers.kafka.mode === 'operator') },
+      { informer: caches.crds, keysFor: () => envsWhere((e) => e.spec?.providers?.kafka?.mode === 'operator') },
       // A target namespace named in the spec may appear (or start terminating) after the env.
-      { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec.targetNamespace].includes(ns.metadata?.name)) },
+      { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec?.targetNamespace].includes(ns.metadata?.name)) },
     ],
     reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
     ...common,
@@ -94,7 +95,7 @@ export function clowderOperator(options: ClowderOptions) {
       // An env change (its status included: ready, reconciled) concerns every app of the env.
       { informer: caches.envs, keysFor: (env) => appsOfEnv(env.metadata!.name!) },
       // A dependency's web services feed this app's endpoints (§10; Clowder does not watch them).
-      { informer: caches.apps, keysFor: (dep) => caches.apps.list().filter((a) => a.spec.envName === (dep as ClowdApp).spec.envName && dependsOn(a, dep.metadata!.name!)).map(keyOf) },
+      { informer: caches.apps, keysFor: (dep) => caches.apps.list().filter((a) => a.spec?.envName === (dep as ClowdApp).spec?.envName && dependsOn(a, dep.metadata!.name!)).map(keyOf) },
       { informer: caches.appRefs, keysFor: (ref) => caches.apps.list().filter((a) => dependsOn(a, ref.metadata!.name!)).map(keyOf) },
       // Owned objects: a deleted or edited one is put back; a Deployment's rollout updates status.
       ...owned('ClowdApp'),
@@ -112,7 +113,7 @@ export function clowderOperator(options: ClowderOptions) {
     watches: [
       // Its Jobs finishing completes it; its app becoming ready lets it start.
       { informer: caches.jobs, keysFor: (job) => ownerKeyIn(job, 'ClowdJobInvocation') },
-      { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec.appName === app.metadata?.name).map(keyOf) },
+      { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec?.appName === app.metadata?.name).map(keyOf) },
     ],
     reconcile: cjiReconciler({ kubeConfig, caches }),
     ...common,

@@ -14,6 +14,9 @@ const { manager } = configWatcherOperator({
     namespace: process.env.POD_NAMESPACE ?? 'default',
     name: 'config-watcher',
     identity: process.env.POD_NAME ?? hostname(),
+    // How long a dead leader's lease blocks the standby, and how often the lease is renewed.
+    leaseDurationSeconds: numberFrom('LEASE_DURATION_SECONDS'),
+    retryMs: numberFrom('LEASE_RETRY_MS'),
   },
   health: { port: Number(process.env.HEALTH_PORT ?? 8080), host: process.env.HEALTH_HOST ?? '127.0.0.1' },
   // Whoever leads now may be acting: stop at once and let the Deployment start us afresh.
@@ -29,4 +32,13 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void manager.stop().then(() => process.exit(0));
   });
+}
+
+/** The number in an environment variable, or undefined (the runtime's default) when it is not set. */
+function numberFrom(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  console.error(`config-watcher: ${name} must be a whole number, not "${value}"`);
+  process.exit(2);
 }

@@ -92,6 +92,34 @@ describe('Controller', () => {
     }
   });
 
+  it('a key function that throws costs no other controller on the same informer its event, and says so', async () => {
+    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const others = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const lines: string[] = [];
+    // Subscribed first, as the Clowder operator's environments watch its apps before the app controller does.
+    const fragile = new Controller({
+      name: 'fragile',
+      primary: others,
+      watches: [{ informer, keysFor: (cm) => [(cm as V1ConfigMap).data!.owner] }], // no data: TypeError
+      reconcile: async () => {},
+      log: (line) => lines.push(line),
+    });
+    const seen: string[] = [];
+    const sturdy = new Controller({ name: 'sturdy', primary: informer, reconcile: async (key) => void seen.push(key) });
+    await fragile.run();
+    await sturdy.run();
+    try {
+      await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'no-data' } } });
+      await waitFor('the sturdy controller to reconcile it', async () => (seen.includes(`${ns.name}/no-data`) ? true : undefined));
+      expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^ConfigMap ${ns.name}/no-data: no keys for fragile: Cannot read properties of undefined`)));
+    } finally {
+      await fragile.stop();
+      await sturdy.stop();
+      await informer.stop();
+      await others.stop();
+    }
+  });
+
   it('serves /metrics, /healthz and /readyz on 127.0.0.1', async () => {
     const metrics = new Metrics();
     metrics.observeReconcile('demo', 'success', 0.003);

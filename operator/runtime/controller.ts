@@ -73,7 +73,17 @@ export class Controller {
     // other controller sharing it), and would lose the work if it failed.
     options.primary.subscribe((_type, object) => this.queue.add(keyOf(object)));
     for (const { informer, keysFor } of options.watches ?? []) {
-      informer.subscribe((_type, object) => keysFor(object).forEach((key) => this.queue.add(key)));
+      informer.subscribe((_type, object) => {
+        // A key function sees every object the API server accepted, however odd. One that throws
+        // costs this event for this controller only, and says so; the resync catches up later.
+        let keys: string[];
+        try {
+          keys = keysFor(object);
+        } catch (error) {
+          return this.#log(`${informer.type?.kind ?? 'watch'} ${keyOf(object)}: no keys for ${this.name}: ${message(error)}`);
+        }
+        keys.forEach((key) => this.queue.add(key));
+      });
     }
     options.metrics?.gauge('workqueue_depth', { name: options.name }, () => this.queue.length);
   }

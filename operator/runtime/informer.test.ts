@@ -37,6 +37,26 @@ describe('Informer', () => {
     }
   });
 
+  it('a subscriber that throws costs no other subscriber its events', async () => {
+    const lines: string[] = [];
+    const informer = new Informer<V1ConfigMap>(kc, configMaps(), { log: (line) => lines.push(line) });
+    const seen: string[] = [];
+    informer.subscribe((_type, cm) => {
+      if (!cm.data?.v) throw new TypeError("Cannot read properties of undefined (reading 'v')");
+    });
+    informer.subscribe((type, cm) => void seen.push(`${type} ${cm.metadata!.name}`));
+    await informer.start();
+    try {
+      await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'odd' } } });
+      await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'next' }, data: { v: '1' } } });
+      await waitFor('the later ConfigMap', async () => (seen.includes('add next') ? true : undefined));
+      expect(seen).toContain('add odd');
+      expect(lines).toContain(`ConfigMap ${ns.name}/odd: a subscriber failed on add: Cannot read properties of undefined (reading 'v')`);
+    } finally {
+      await informer.stop();
+    }
+  });
+
   it('relists when the watch answers 410 Gone, and misses nothing', async () => {
     const objects = KubernetesObjectApi.makeApiClient(kc);
     let calls = 0;

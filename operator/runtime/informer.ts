@@ -230,7 +230,15 @@ export class Informer<T extends KubernetesObject> {
     const old = this.#cache.get(key);
     if (type === 'delete') this.#cache.delete(key);
     else this.#cache.set(key, object);
-    for (const handler of this.#handlers) handler(type, object, old);
+    // Each subscriber on its own: an exception would otherwise skip every later subscriber, and
+    // client-node's watch swallows what reaches it, so the event would be lost without a word.
+    for (const handler of this.#handlers) {
+      try {
+        handler(type, object, old);
+      } catch (error) {
+        this.#log(`${this.type.kind} ${key}: a subscriber failed on ${type}: ${describeError(error)}`);
+      }
+    }
   }
 }
 

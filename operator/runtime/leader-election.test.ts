@@ -43,6 +43,13 @@ describe('LeaderElector', () => {
     await b.release();
   });
 
+  it('an option given as undefined (an unset environment variable) takes the default', async () => {
+    const a = new LeaderElector(kc, { namespace: ns.name, name: 'defaults', identity: 'a', leaseDurationSeconds: undefined, retryMs: undefined });
+    expect(await a.acquire(() => {})).toBe(true);
+    expect((await leases.readNamespacedLease({ name: 'defaults', namespace: ns.name })).spec?.leaseDurationSeconds).toBe(6);
+    await a.release();
+  });
+
   it('a candidate that is stopped before it leads gives up without writing', async () => {
     const a = candidate('a', 'busy');
     await a.acquire(() => {});

@@ -10,7 +10,8 @@
 // - Failures back off per key, doubling from a base delay up to a cap (by default 5 ms, 10 ms,
 //   20 ms … 60 s; client-go also starts at 5 ms), so one broken object cannot keep the workers busy
 //   or hammer the API server, while the others carry on. A controller may choose its own: the
-//   Clowder operator uses Clowder's 500 ms to 60 s.
+//   Clowder operator uses Clowder's 500 ms to 60 s. Unlike client-go, the backoff holds whatever
+//   adds the key: an event for a failing key waits for its retry.
 
 export interface QueueOptions {
   baseDelayMs?: number;
@@ -48,6 +49,9 @@ export class WorkQueue {
 
   add(key: string): void {
     if (this.#shuttingDown || this.#dirty.has(key)) return; // already queued: dedupe
+    // Failing and waiting out its backoff: the retry reads the latest state anyway. Without this,
+    // a busy watch (every ClowdApp event queues its environment) turns one failure into hundreds a second.
+    if (this.#failures.has(key) && this.#delayed.has(key)) return;
     this.#dirty.add(key);
     // Being processed: done() queues it again, so two workers never hold the same key.
     if (this.#processing.has(key)) return;

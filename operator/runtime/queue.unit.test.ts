@@ -53,6 +53,23 @@ describe('WorkQueue', () => {
     expect(queue.failures('ns/a')).toBe(0);
   });
 
+  it('holds a failing key to its backoff, however many events add it meanwhile', async () => {
+    const queue = new WorkQueue({ baseDelayMs: 1000 });
+    queue.add('ns/a');
+    expect(await queue.get()).toBe('ns/a');
+    queue.add('ns/a'); // an event while the failing pass runs
+    queue.addRateLimited('ns/a'); // the pass failed: retry in 1 s
+    queue.done('ns/a');
+    for (let i = 0; i < 100; i++) queue.add('ns/a'); // a storm of events for the same key
+    const next = queue.get();
+    await vi.advanceTimersByTimeAsync(999);
+    expect(await settled(next)).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await next).toBe('ns/a');
+    queue.done('ns/a');
+    expect(queue.length).toBe(0); // one retry, not one per event
+  });
+
   it('keeps the earlier of two delayed adds (requeueAfter)', async () => {
     const queue = new WorkQueue();
     queue.addAfter('ns/a', 1000);

@@ -119,6 +119,16 @@ describe('PostgresDatabase operator', () => {
     expect(bad).toContain('spec.databaseName in body should match');
   });
 
+  it.each([
+    'x"; drop database postgres; --',
+    "x'; drop role workshop; --",
+    'shop;drop_database',
+    'a b',
+  ])('refuses a name that tries SQL injection: %s', async (databaseName) => {
+    const refusal = await create('injection', databaseName).then(() => 'accepted', (e: { code?: number; body?: string }) => `${e.code} ${JSON.parse(e.body ?? '{}').message}`);
+    expect(refusal).toMatch(/^422 .*spec\.databaseName in body should match '\^\[a-z_\]\[a-z0-9_\]\*\$'/);
+  });
+
   it('never adopts a database it did not create', async () => {
     await sql('create database handmade');
     try {
@@ -143,7 +153,9 @@ describe('PostgresDatabase operator', () => {
 
   it('with the server down: says so, keeps running, blocks deletion; converges without duplicates once it is back', async () => {
     await create('before');
+    await create('steady');
     await ready('before', 'Provisioned');
+    await ready('steady', 'Provisioned');
     const pid = await runningPid(server);
     await stop(server);
     expect(await runningPid(server)).toBeUndefined();
@@ -162,16 +174,23 @@ describe('PostgresDatabase operator', () => {
     await waitFor('more failed attempts', async () => (operator.metrics.total('postgres-database', 'error') > errors + 1 ? true : undefined));
     expect(await fetch(`${operator.manager.url}/healthz`).then((r) => r.status)).toBe(200);
 
+    // One that was fine says so on its next poll.
+    await ready('steady', 'ServerUnreachable', 'cannot provision database steady');
+
     await start(server);
     await ready('during', 'Provisioned');
+    await ready('steady', 'Provisioned');
     await gone('before');
     expect(await onServer('during')).toEqual({ databases: 1, roles: 1 });
     expect(await onServer('before')).toEqual({ databases: 0, roles: 0 });
     const secrets = await core.listNamespacedSecret({ namespace: ns.name, labelSelector: 'app.kubernetes.io/managed-by=postgres-database' });
-    expect(secrets.items.map((s) => s.metadata?.name)).toEqual(['during-postgres']);
+    expect(secrets.items.map((s) => s.metadata?.name)).toEqual(['during-postgres', 'steady-postgres']);
     await loginWithSecret('during', 'select 1');
+    await loginWithSecret('steady', 'select 1');
     await remove('during');
+    await remove('steady');
     await gone('during');
+    await gone('steady');
   });
 });
 

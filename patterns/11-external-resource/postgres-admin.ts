@@ -46,10 +46,15 @@ export class PostgresAdmin {
 
   /** Opens a connection (to `database`, or the admin URL's), runs fn, closes it whatever happens. */
   async #session<T>(fn: (client: pg.Client) => Promise<T>, database?: string): Promise<T> {
+    // The fields one by one, not a URL with the database in its path: pg undoes only part of
+    // the URL's escaping, so a name holding '?', '#' or '%' would reach another database, or none.
     const url = new URL(this.#url);
-    if (database) url.pathname = `/${database}`;
     const client = new pg.Client({
-      connectionString: url.toString(),
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+      database: database ?? (decodeURIComponent(url.pathname.slice(1)) || undefined),
       // Short timeouts: a server that does not answer should make this reconcile fail soon and
       // back off, not hold a worker for minutes.
       connectionTimeoutMillis: this.#timeoutMs,
