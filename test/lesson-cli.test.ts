@@ -2,9 +2,9 @@
 // its commands with their real output and then the check's verdict, a wrong state fails with the
 // hint, and however the CLI ends — SIGTERM, a closed pipe — its private kubeconfig goes with it.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { findLesson } from '../patterns/catalog.ts';
 import { openContext } from '../patterns/runner.ts';
@@ -79,6 +79,18 @@ describe('lesson CLI on the cluster', () => {
     const { stderr } = await ended;
     expect(stderr).toContain(says);
     expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  it('refuses KUBECONFIG=<work>:<workshop>, where kubectl would act on the work cluster', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'k8s-patterns-work-'));
+    const work = join(dir, 'work');
+    writeFileSync(work, 'apiVersion: v1\nkind: Config\nclusters: [{ name: work, cluster: { server: "https://work.example:6443" } }]\n' +
+      'users: [{ name: work, user: {} }]\ncontexts: [{ name: work, context: { cluster: work, user: work } }]\ncurrent-context: work\n');
+    const { ended } = lesson(['run', 'declarative-deployment', '--step', '1'], { KUBECONFIG: [work, inject('kubeconfig')].join(delimiter) });
+    const { code, stdout, stderr } = await ended;
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^lesson: refusing to act on kube context "work": it is not a workshop context/);
   });
 
   it('gives commands a kubeconfig holding the guarded context alone', async () => {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { resolveBinaries, type Binaries } from './binaries.ts';
+import { forgetCluster, rememberCluster } from './known-clusters.ts';
 import { isAlive, readPidFiles, stopPids } from './pids.ts';
 import { API_SERVER_SANS } from './real-node/config-files.ts';
 import { NODE_IP, NODE_PORT_RANGE, SERVICE_CIDR } from './real-node/network.ts';
@@ -86,6 +87,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
         '--kubeconfig', cluster.kubeconfig, '--wait', '60s']);
       await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
       if (nodeBinaries) await startRealNode(cluster.workdir, cluster.kubeconfig, kubeConfigFor(cluster), nodeBinaries, log);
+      rememberCluster(kubeConfigFor(cluster), LOCAL_CONTEXT);
     } catch (error) {
       // A failed start must not leave half a cluster running: stop what was started.
       await down(cluster, log);
@@ -94,6 +96,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
     return;
   }
   await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
+  rememberCluster(kubeConfigFor(cluster), LOCAL_CONTEXT);
 }
 
 /** Settings for kwokctl. Everything binds to loopback; nothing is downloaded. */
@@ -224,6 +227,7 @@ export async function down(cluster: LocalCluster, log: Log = console.error): Pro
     const kc = (await isServing(cluster)) ? kubeConfigFor(cluster) : undefined;
     await stopRealNode(cluster.workdir, kc, log);
   }
+  if (existsSync(cluster.kubeconfig)) forgetCluster(kubeConfigFor(cluster), LOCAL_CONTEXT);
   const { etcd, ...clients } = await readPidFiles(join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pids'));
   await stopPids(clients, log);
   if (etcd) await stopPids({ etcd }, log);
