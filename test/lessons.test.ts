@@ -40,7 +40,7 @@ describe.each(lessons)('lesson $id', (lesson) => {
       starting: () => writeFileSync(commandLog, ''),
       ran: (step) => ran.set(step.id, executed()),
     });
-    const text = transcript.map((e) => ('terminal' in e && e.terminal ? `[${e.terminal}] ` : '') + e.text).join('\n');
+    const text = transcript.map((e) => ('terminal' in e && e.terminal ? `[${e.terminal}] ` : '') + ('text' in e ? e.text : '')).join('\n');
     expect(result.failure?.message, text).toBeUndefined();
     for (const step of lesson.steps.filter((s) => ran.has(s.id))) {
       expect(ran.get(step.id), `what bash executed for step ${step.id}`).toEqual(shellCommands(step));
@@ -62,7 +62,7 @@ describe.each(lessons)('lesson $id', (lesson) => {
 describe('declarative-deployment recordings', () => {
   // Recorded while the lesson ran above (test files run their tests in order).
   it('a rolling update overlaps and never drops below the allowed availability', async () => {
-    const series = (await loadRecording('declarative-deployment', 'rolling'))!;
+    const series = (await loadRecording('declarative-deployment', 'rolling'))!.points;
     expect(series.some((p) => p.old > 0 && p.new > 0)).toBe(true);
     // 4 replicas, maxUnavailable 1: at least 3 ready pods at every moment.
     expect(Math.min(...series.map((p) => p.old + p.new))).toBeGreaterThanOrEqual(3);
@@ -71,7 +71,7 @@ describe('declarative-deployment recordings', () => {
 
   it('a recreate has a gap with no version ready, after the old version was up', async () => {
     // The step applies the Deployment first, so the recording starts with the old version coming up.
-    const series = (await loadRecording('declarative-deployment', 'recreate'))!;
+    const series = (await loadRecording('declarative-deployment', 'recreate'))!.points;
     const oldUp = series.findIndex((p) => p.old === 3);
     expect(oldUp).toBeGreaterThanOrEqual(0);
     expect(series.slice(oldUp).some((p) => p.old === 0 && p.new === 0)).toBe(true);
