@@ -2,6 +2,7 @@
 // whatever the route; the cluster panel's streams share one watch set per lesson, are capped, and
 // leave nothing open against the API server when they close; one step per lesson runs at a time;
 // an oversized body is refused from its headers, without being read.
+import { CoreV1Api } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,13 +41,13 @@ function ask(port: number, path: string, { method = 'GET', headers = {} as Recor
 }
 
 /** Opens a cluster-panel stream; resolves once its status is in, with a way to close it. */
-function openStream(port: number, lessonId: string): Promise<{ status: number; body: Promise<string>; close(): void }> {
+function openStream(port: number, lessonId: string): Promise<{ status: number; body: Promise<string>; sofar(): string; close(): void }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: `/api/lessons/${lessonId}/events` }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (chunk) => { body += chunk; });
       const ended = new Promise<string>((done) => res.on('end', () => done(body)).on('close', () => done(body)));
-      resolve({ status: res.statusCode!, body: ended, close: () => req.destroy() });
+      resolve({ status: res.statusCode!, body: ended, sofar: () => body, close: () => req.destroy() });
     });
     req.on('error', (error) => (req.destroyed ? undefined : reject(error))).end();
   });
@@ -100,6 +101,26 @@ describe('cluster panel streams', () => {
     // One informer per kind the lesson shows, plus its Events: for all 300 pages together.
     expect(shared).toEqual({ streams: 300, watches: lesson.live.kinds.length + 1 });
     expect(roomy.stats()).toEqual({ streams: 0, watches: 0 });
+  });
+
+  it('keep showing changes after the API server ends their watches', async () => {
+    // The panel's watches ask the API server to end them after 25 s (operator/runtime/informer.ts),
+    // as it also does on its own every few minutes; each is resumed from where it left off.
+    const ctx = await openContext(lesson, kc);
+    await resetLesson(lesson, ctx);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: lesson.id } } });
+    const stream = await openStream(tight.port, lesson.id);
+    try {
+      expect(await settled(() => stream.sofar().includes('"rows":[]'))).toBe(true);
+      await new Promise((r) => setTimeout(r, 30_000));
+      await core.createNamespacedService({ namespace: lesson.id, body: { metadata: { name: 'after-the-timeout' }, spec: { ports: [{ port: 80 }] } } });
+      expect(await settled(() => stream.sofar().includes('"name":"after-the-timeout"'))).toBe(true);
+    } finally {
+      stream.close();
+      await resetLesson(lesson, ctx);
+      await ctx.close();
+    }
   });
 
   it('are capped per lesson (429) and in total (503), each refusal saying why in one line', async () => {
