@@ -6,6 +6,7 @@ const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promis
   'config-watcher': () => import('./bench/config-watcher.ts'),
   clowdapp: () => import('../operator/clowder/bench.ts'),
   'real-node': () => import('./bench/real-node.ts'),
+  'site-panel': () => import('./bench/site-panel.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);
