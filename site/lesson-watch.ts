@@ -146,15 +146,20 @@ export function describe(kind: string, object: KubernetesObject): { state: strin
   }
 }
 
-/** A custom resource: its conditions when it has them (Ready first), else its phase, else its spec. */
+/**
+ * A custom resource: its conditions when it has them, else its phase, else its spec. It counts as
+ * ready when its readiness conditions (Ready, or Clowder's DeploymentsReady …) are all True and
+ * no failure condition (ReconciliationFailed …) is.
+ */
 function describeCustom(o: Record<string, any>): { state: string; ready?: boolean } {
   const conditions: { type: string; status: string; reason?: string }[] = o.status?.conditions ?? [];
   if (conditions.length) {
-    const sorted = [...conditions].sort((a, b) => Number(b.type === 'Ready') - Number(a.type === 'Ready'));
-    const ready = condition(o, 'Ready');
+    const readiness = conditions.filter((c) => c.type.endsWith('Ready'));
+    const failed = conditions.some((c) => c.type.endsWith('Failed') && c.status === 'True');
+    const sorted = [...readiness, ...conditions.filter((c) => !readiness.includes(c))];
     return {
       state: sorted.map((c) => `${c.type}=${c.status}${c.status !== 'True' && c.reason ? ` (${c.reason})` : ''}`).join(' · '),
-      ready: ready === undefined ? undefined : ready === 'True',
+      ready: readiness.length || failed ? !failed && readiness.every((c) => c.status === 'True') : undefined,
     };
   }
   if (o.status?.phase) return { state: String(o.status.phase) };

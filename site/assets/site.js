@@ -258,6 +258,10 @@ async function startLive() {
   const events = new EventSource(`/api/lessons/${encodeURIComponent(lessonId)}/events`);
   events.onmessage = (event) => renderSnapshot(JSON.parse(event.data));
   events.addEventListener('rollout', (event) => streamRollout(JSON.parse(event.data)));
+  // A refusal (too many open panels) closes the stream for good; a dropped one is retried.
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) document.querySelector('.live-panel .resources').textContent = 'The cluster panel is off: the server has too many open panels. Close some pages and reload this one.';
+  };
   panelToggle();
   showPrograms();
   setInterval(showPrograms, 2000);
