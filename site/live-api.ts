@@ -89,11 +89,12 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[], limits
     res.json(await Promise.all(running.map(async (p) => ({ terminal: p.terminal, pid: p.pid, command: p.command, tail: await logTail(p) }))));
   });
 
+  // Only the rollouts a lesson's steps record (Step.records): no other name reaches the file system.
   api.get('/recordings/:lesson/:app', async (req, res) => {
-    const series = lessons.some((l) => l.id === req.params.lesson) && /^[a-z0-9-]+$/.test(req.params.app)
-      ? await loadRecording(req.params.lesson, req.params.app) : undefined;
-    if (!series) return res.status(404).json({ message: 'no recording' });
-    res.json(series);
+    const lesson = lessons.find((l) => l.id === req.params.lesson);
+    const recording = lesson?.steps.some((s) => s.records === req.params.app) ? await loadRecording(lesson.id, req.params.app) : undefined;
+    if (!recording) return res.status(404).json({ message: 'no recording' });
+    res.json(recording);
   });
 
   // The cluster panel: a snapshot of the lesson's kinds after each change, as server-sent events.
