@@ -116,8 +116,11 @@ export function describe(kind: string, object: KubernetesObject): { state: strin
       const desired = o.spec?.replicas ?? 0;
       const parts = [`revision ${revision ?? '?'}`, replicas(o.status?.readyReplicas, desired)];
       if (kind === 'Deployment') parts.push(`${o.status?.updatedReplicas ?? 0} updated`);
-      // A ReplicaSet scaled to 0 is history (the old revision kept for an undo): neither ready nor not.
-      return { state: parts.join(' · '), ready: desired === 0 && kind === 'ReplicaSet' ? undefined : (o.status?.readyReplicas ?? 0) === desired };
+      // A ReplicaSet scaled to 0 is history (the old revision kept for an undo): neither ready nor
+      // not. A Deployment in the middle of a rollout is not ready until every pod runs the new revision.
+      if (kind === 'ReplicaSet' && desired === 0) return { state: parts.join(' · ') };
+      const updated = kind === 'ReplicaSet' || (o.status?.updatedReplicas ?? 0) === desired;
+      return { state: parts.join(' · '), ready: updated && (o.status?.readyReplicas ?? 0) === desired };
     }
     case 'Service': {
       const ports = (o.spec?.ports ?? []).map((p: { port: number }) => p.port).join(',');
