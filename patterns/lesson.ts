@@ -113,7 +113,37 @@ export interface Lesson {
    * Runs after the lesson's programs were stopped and before the namespace is deleted.
    */
   reset?(ctx: LessonContext): Promise<void>;
+  /** What the site shows beside the lesson while it runs against a cluster. */
+  live: LiveView;
 }
+
+/**
+ * The site's live panel and chart for one lesson. The lesson names them because only it knows what
+ * it teaches: ReplicaSets where a rollout is the point, EndpointSlices where routing is, the custom
+ * resources where an operator is. The panel always adds the namespace's recent Events.
+ */
+export interface LiveView {
+  /** The kinds the panel lists, in this order, each watched in the lesson's namespace. */
+  kinds: PanelKind[];
+  /** 'rollout': ready pods of the old and new version over time, one chart per step that `records`. */
+  chart?: 'rollout';
+}
+
+export interface PanelKind {
+  apiVersion: string;
+  kind: string;
+  /** A cluster-scoped kind (a ClowdEnvironment): the panel lists all of them, as `kubectl get` does. */
+  clusterScoped?: boolean;
+}
+
+/** The built-in kinds lessons show most. */
+export const Pods: PanelKind = { apiVersion: 'v1', kind: 'Pod' };
+export const Services: PanelKind = { apiVersion: 'v1', kind: 'Service' };
+export const ConfigMaps: PanelKind = { apiVersion: 'v1', kind: 'ConfigMap' };
+export const Deployments: PanelKind = { apiVersion: 'apps/v1', kind: 'Deployment' };
+export const ReplicaSets: PanelKind = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
+export const Jobs: PanelKind = { apiVersion: 'batch/v1', kind: 'Job' };
+export const EndpointSlices: PanelKind = { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' };
 
 /** A failed check: what is wrong, and the command that shows more. */
 export class StepFailed extends Error {

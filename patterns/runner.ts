@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { resolveBinaries } from '../scripts/cluster/binaries.ts';
 import { commandText, type Command, type Lesson, type LessonContext, type Needs, type Step } from './lesson.ts';
 import { programsDir, runningPrograms, startProgram, stopProgram } from './programs.ts';
-import { recordRollout, saveRecording } from './rollout-recorder.ts';
+import { recordRollout, removeRecordings, saveRecording, type RolloutPoint } from './rollout-recorder.ts';
 import { runShell } from './shell.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -25,7 +25,9 @@ export type TranscriptEvent =
   | { type: 'note'; text: string }
   /** What a check is waiting for. */
   | { type: 'progress'; text: string }
-  | { type: 'verdict'; ok: boolean; text: string };
+  | { type: 'verdict'; ok: boolean; text: string }
+  /** A point of the rollout a step records, as it happens: the site's chart draws it live. */
+  | { type: 'rollout'; app: string; point: RolloutPoint };
 
 export type Transcript = (event: TranscriptEvent) => void;
 
@@ -156,8 +158,9 @@ export async function runStep(step: Step, ctx: OpenContext): Promise<void> {
     for (const command of step.commands) await ctx.run(command);
   };
   if (!step.records) return commands();
-  const series = await recordRollout(ctx.kc, ctx.namespace, step.records, commands);
-  await saveRecording(ctx.namespace, step.records, series);
+  const app = step.records;
+  const series = await recordRollout(ctx.kc, ctx.namespace, app, commands, (point) => ctx.say({ type: 'rollout', app, point }));
+  await saveRecording(ctx.namespace, app, series);
 }
 
 export interface StepOutcome {
@@ -233,6 +236,8 @@ export async function resetLesson(lesson: Lesson, ctx: OpenContext): Promise<voi
     ctx.say({ type: 'note', text: `stopped ${p.terminal} (pid ${p.pid})` });
   }
   await lesson.reset?.(ctx);
+  // A chart of a rollout that no longer exists would only mislead.
+  await removeRecordings(ctx.namespace);
   const core = ctx.kc.makeApiClient(CoreV1Api);
   const gone = async () => core.readNamespace({ name: ctx.namespace }).then(() => undefined, () => true);
   if (await gone()) return;

@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promis
   clowdapp: () => import('../operator/clowder/bench.ts'),
   failover: () => import('./bench/failover.ts'),
   'real-node': () => import('./bench/real-node.ts'),
+  'site-panel': () => import('./bench/site-panel.ts'),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -45,7 +45,8 @@ function printer(label: () => string) {
     } else if (event.type === 'command') line(event.terminal ? `\n[${event.terminal} terminal] $ ${event.text}` : `\n$ ${event.text}`);
     else if (event.type === 'note') line(`# ${event.text}`);
     else if (event.type === 'progress') { if (event.text) line(`… ${event.text}`); }
-    else line(`${event.ok ? 'ok  ' : 'FAIL'} ${label()}: ${event.text}\n`);
+    else if (event.type === 'verdict') line(`${event.ok ? 'ok  ' : 'FAIL'} ${label()}: ${event.text}\n`);
+    // Not printed: a rollout's points (type 'rollout') are for the site's chart.
   };
 }
 

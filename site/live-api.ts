@@ -3,28 +3,30 @@
 // and a step id; the server looks both up in the catalog and runs only that step's commands — it
 // never runs a command string that came from a request. Run and Check answer with the step's
 // transcript, one JSON event per line as it happens, so the page shows the output while it streams.
-import { AppsV1Api, CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+// What one page may do is bounded: one step per lesson at a time, a capped number of panels.
+import type { KubeConfig } from '@kubernetes/client-node';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { loadRecording } from '../patterns/rollout-recorder.ts';
 import { lessons } from '../patterns/catalog.ts';
 import type { Lesson } from '../patterns/lesson.ts';
 import { logTail, runningPrograms, stopProgram, type RunningProgram } from '../patterns/programs.ts';
 import { cannotRun, clusterRunsContainers, doStep, openContext, type OpenContext } from '../patterns/runner.ts';
+import { LessonWatches, type StreamLimits } from './lesson-watch.ts';
 
-export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { router: express.Router; close(): Promise<void> } {
+/** Enough for a room where each attendee keeps a tab or two open, not for a page that opens hundreds. */
+export const STREAM_LIMITS: StreamLimits = { perLesson: 40, total: 100 };
+
+export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[], limits = STREAM_LIMITS) {
   const api = express.Router();
+  const watches = kc && new LessonWatches(kc, limits);
   const contexts = new Map<string, Promise<OpenContext>>();
   const contextFor = (lesson: Lesson) => {
     if (!contexts.has(lesson.id)) contexts.set(lesson.id, openContext(lesson, kc!));
     return contexts.get(lesson.id)!;
   };
-  // One step at a time per lesson: its steps share a namespace and a transcript.
-  const queues = new Map<string, Promise<unknown>>();
-  const oneAtATime = <T>(lesson: Lesson, work: () => Promise<T>): Promise<T> => {
-    const next = (queues.get(lesson.id) ?? Promise.resolve()).then(work, work);
-    queues.set(lesson.id, next.catch(() => {}));
-    return next;
-  };
+  // One step at a time per lesson: its steps share a namespace and a transcript. A second press
+  // is refused rather than queued, so a page cannot pile up work (or processes) on the server.
+  const busy = new Map<string, string>();
   // The programs this server started, stopped again when it stops (the attendee's own stay).
   const started = new Map<number, { dir: string; program: RunningProgram }>();
 
@@ -52,14 +54,19 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
       return res.status(404).json({ ok: false, message: 'no such lesson step' });
     }
     if (!kc) return res.status(503).json({ ok: false, message: 'no workshop cluster is reachable' });
-    const ctx = await contextFor(lesson).catch((error: Error) => error);
-    if (ctx instanceof Error) return res.status(503).json({ ok: false, message: ctx.message });
-    const reason = cannotRun(step.needs, ctx.containers);
-    if (reason) return res.status(409).json({ ok: false, message: reason });
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
-    const send = (event: object) => res.write(`${JSON.stringify(event)}\n`);
-    await oneAtATime(lesson, async () => {
-      ctx.setTranscript(send);
+    // Taken before the first await, so presses that arrive together cannot both get in.
+    const running = busy.get(lesson.id);
+    if (running) return res.status(429).json({ ok: false, message: `step "${running}" of this lesson is still running: wait for it to end` });
+    busy.set(lesson.id, step.id);
+    try {
+      const ctx = await contextFor(lesson).catch((error: Error) => error);
+      if (ctx instanceof Error) return res.status(503).json({ ok: false, message: ctx.message });
+      const reason = cannotRun(step.needs, ctx.containers);
+      if (reason) return res.status(409).json({ ok: false, message: reason });
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store' });
+      const send = (event: object) => res.write(`${JSON.stringify(event)}\n`);
+      // A rollout's points go to every page of the lesson (its chart), the rest to this transcript.
+      ctx.setTranscript((event) => (event.type === 'rollout' ? watches?.broadcast(lesson.id, 'rollout', event) : send(event)));
       const before = new Set((await runningPrograms(ctx.programs, lesson.id)).map((p) => p.pid));
       const outcome = await doStep(step, ctx, { checkOnly: action === 'check' });
       for (const p of await runningPrograms(ctx.programs, lesson.id)) {
@@ -67,8 +74,10 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
       }
       ctx.setTranscript(() => {});
       send({ type: 'end', ok: outcome.ok, message: outcome.text });
-    });
-    res.end();
+      res.end();
+    } finally {
+      busy.delete(lesson.id);
+    }
   });
 
   // What runs in its own terminal for this lesson, with the end of its log.
@@ -80,19 +89,23 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
     res.json(await Promise.all(running.map(async (p) => ({ terminal: p.terminal, pid: p.pid, command: p.command, tail: await logTail(p) }))));
   });
 
+  // Only the rollouts a lesson's steps record (Step.records): no other name reaches the file system.
   api.get('/recordings/:lesson/:app', async (req, res) => {
-    const series = lessons.some((l) => l.id === req.params.lesson) && /^[a-z0-9-]+$/.test(req.params.app)
-      ? await loadRecording(req.params.lesson, req.params.app) : undefined;
-    if (!series) return res.status(404).json({ message: 'no recording' });
-    res.json(series);
+    const lesson = lessons.find((l) => l.id === req.params.lesson);
+    const recording = lesson?.steps.some((s) => s.records === req.params.app) ? await loadRecording(lesson.id, req.params.app) : undefined;
+    if (!recording) return res.status(404).json({ message: 'no recording' });
+    res.json(recording);
   });
 
-  api.get('/lessons/:lesson/events', async (req, res) => {
+  // The cluster panel: a snapshot of the lesson's kinds after each change, as server-sent events.
+  api.get('/lessons/:lesson/events', (req, res) => {
     const lesson = lessons.find((l) => l.id === req.params.lesson);
-    if (!lesson || !kc) return res.status(404).end();
+    if (!lesson || !watches) return res.status(404).end();
+    const refusal = watches.refusal(lesson);
+    if (refusal) return res.status(refusal.status).type('text').send(`${refusal.message}\n`);
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
-    const stop = await streamResources(kc, lesson.id, (items) => res.write(`data: ${JSON.stringify(items)}\n\n`));
-    req.on('close', stop);
+    // Attached at once (no await before it): a page that leaves always gives its place back.
+    res.on('close', watches.join(lesson, (message) => res.write(message)));
   });
 
   // The contexts hold private kubeconfig copies in temp dirs: remove them on shutdown, and stop
@@ -102,37 +115,8 @@ export function liveApi(kc: KubeConfig | undefined, ownOrigins: string[]): { rou
       if ((await runningPrograms(dir)).some((p) => p.pid === program.pid)) await stopProgram(dir, program);
     }
     for (const ctx of contexts.values()) await ctx.then((c) => c.close(), () => {});
+    await watches?.close();
   };
-  return { router: api, close };
-}
-
-interface Item { kind: string; name: string; state: string }
-
-/**
- * Watches the lesson's namespace and sends a fresh summary after each burst of changes. A
- * summary (not each event) keeps the browser simple: it just redraws the table.
- */
-async function streamResources(kc: KubeConfig, namespace: string, send: (items: Item[]) => void): Promise<() => void> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  let timer: NodeJS.Timeout | undefined;
-  const summarize = async () => {
-    const [deployments, pods, services] = await Promise.all([
-      apps.listNamespacedDeployment({ namespace }), core.listNamespacedPod({ namespace }), core.listNamespacedService({ namespace }),
-    ]).catch(() => [{ items: [] }, { items: [] }, { items: [] }] as never);
-    send([
-      ...deployments.items.map((d) => ({ kind: 'Deployment', name: d.metadata!.name!, state: `${d.status?.availableReplicas ?? 0}/${d.spec?.replicas ?? 0} available` })),
-      ...pods.items.map((p) => ({ kind: 'Pod', name: p.metadata!.name!, state: p.metadata?.deletionTimestamp ? 'Terminating' : `${p.status?.phase ?? 'Pending'}${p.status?.podIP ? ` ${p.status.podIP}` : ''}` })),
-      ...services.items.map((s) => ({ kind: 'Service', name: s.metadata!.name!, state: `${s.spec?.type} ${s.spec?.clusterIP ?? ''}` })),
-    ]);
-  };
-  const soon = () => { clearTimeout(timer); timer = setTimeout(() => void summarize(), 200); };
-  const watch = new Watch(kc);
-  const paths = [`/apis/apps/v1/namespaces/${namespace}/deployments`, `/api/v1/namespaces/${namespace}/pods`, `/api/v1/namespaces/${namespace}/services`];
-  const watches = await Promise.all(paths.map((path) => watch.watch(path, {}, soon, () => {}).catch(() => undefined)));
-  await summarize();
-  return () => {
-    clearTimeout(timer);
-    for (const w of watches) w?.abort();
-  };
+  const stats = () => watches?.stats() ?? { streams: 0, watches: 0 };
+  return { router: api, close, stats };
 }

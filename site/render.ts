@@ -95,11 +95,20 @@ ${steps}
 ${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
-${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div class="chart" data-apps="rolling recreate"></div>' : ''}
+${liveChart(lesson)}
 <h2>In the cluster</h2>
 <div class="resources" aria-live="polite"></div>
+<h2>Recent events</h2>
+<div class="events"></div>
 </aside>
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
+}
+
+/** The chart the lesson declares: one per step that records a rollout, filled by site.js. */
+function liveChart(lesson: Lesson): string {
+  const apps = lesson.steps.flatMap((s) => (s.records ? [s.records] : []));
+  if (lesson.live.chart !== 'rollout' || !apps.length) return '';
+  return `<h2>Rollouts: ready pods, old version and new</h2><div class="chart" data-apps="${escape(apps.join(' '))}"></div>`;
 }
 
 /**

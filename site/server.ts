@@ -12,14 +12,32 @@ import { join } from 'node:path';
 import express from 'express';
 import { guardedKubeConfig } from '../scripts/cluster/context-guard.ts';
 import { buildSite } from './build.ts';
-import { liveApi } from './live-api.ts';
+import { liveApi, STREAM_LIMITS } from './live-api.ts';
+import type { StreamLimits } from './lesson-watch.ts';
 
 export class PortTaken extends Error {}
 
+/** No route takes a request body; a button press has none. */
+const BODY_LIMIT = 1024;
+
 /** Serves the site; with a KubeConfig (one that passed the context guard) also live mode. */
-export async function startServer(port: number, kc?: KubeConfig) {
+export async function startServer(port: number, kc?: KubeConfig, options: { streams?: StreamLimits } = {}) {
   const app = express();
   app.disable('x-powered-by');
+  let hosts: string[] = [];
+  // Only its own Host, on every route: a page on another site that makes its name resolve to
+  // 127.0.0.1 (DNS rebinding) sends its own name, and reads nothing, not even a GET.
+  app.use((req, res, next) => {
+    if (hosts.includes(req.get('host') ?? '')) return next();
+    res.status(421).type('text').send(`this server answers only as ${hosts.join(' or ')}, not as "${req.get('host') ?? ''}"\n`);
+  });
+  // A body over the limit is refused from its headers and never read: the connection is dropped
+  // as soon as the answer is out. Chunked bodies (no length given) are refused the same way.
+  app.use((req, res, next) => {
+    if (Number(req.get('content-length') ?? 0) <= BODY_LIMIT && !req.get('transfer-encoding')) return next();
+    res.on('finish', () => req.socket.destroy());
+    res.status(413).set('Connection', 'close').type('text').send(`request bodies are limited to ${BODY_LIMIT} bytes\n`);
+  });
   // node:http rather than app.listen: Express 5 hands a listen error to the "listening" callback,
   // which then found no address (the old "Cannot read properties of null (reading 'port')").
   const server = createServer(app);
@@ -38,7 +56,8 @@ export async function startServer(port: number, kc?: KubeConfig) {
   // Routes are added once the port is known (PORT=0 picks a free one): the live API accepts
   // button presses only from pages with this exact origin.
   const actual = (server.address() as { port: number }).port;
-  const live = liveApi(kc, [`http://127.0.0.1:${actual}`, `http://localhost:${actual}`]);
+  hosts = [`127.0.0.1:${actual}`, `localhost:${actual}`];
+  const live = liveApi(kc, hosts.map((h) => `http://${h}`), options.streams ?? STREAM_LIMITS);
   app.use('/api', live.router);
   // Browsers ask for /favicon.ico whatever the page links: answer with the site's own icon.
   app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(join(root, 'assets', 'favicon.svg')));
@@ -47,6 +66,8 @@ export async function startServer(port: number, kc?: KubeConfig) {
   app.use((_req, res) => res.status(404).type('text').send('not found'));
   return {
     port: actual,
+    /** Open cluster-panel streams and the watches they share against the API server. */
+    stats: live.stats,
     async close() {
       server.closeAllConnections(); // open event streams would otherwise keep it up
       await new Promise((r) => server.close(r));

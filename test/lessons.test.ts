@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
 import type { Step } from '../patterns/lesson.ts';
-import { loadRecording } from '../patterns/rollout-recorder.ts';
 import { NEEDS_CONTAINERS, openContext, resetLesson, verifyLesson, type OpenContext, type TranscriptEvent } from '../patterns/runner.ts';
 import { testKubeConfig } from './cluster.ts';
 
@@ -22,11 +21,17 @@ const executed = () => readFileSync(commandLog, 'utf8').split('\0').filter(Boole
 const shellCommands = (step: Step) => step.commands.flatMap((c) =>
   typeof c === 'string' ? [c] : 'fails' in c ? [c.fails] : 'start' in c ? [c.start] : []);
 
+/** The rollouts the lessons' steps recorded, by app, point by point as the site's chart gets them. */
+const rollouts = new Map<string, Extract<TranscriptEvent, { type: 'rollout' }>['point'][]>();
+
 describe.each(lessons)('lesson $id', (lesson) => {
   let ctx: OpenContext;
   const transcript: TranscriptEvent[] = [];
   beforeAll(async () => {
-    ctx = await openContext(lesson, testKubeConfig(), (event) => transcript.push(event));
+    ctx = await openContext(lesson, testKubeConfig(), (event) => {
+      transcript.push(event);
+      if (event.type === 'rollout') rollouts.set(event.app, [...(rollouts.get(event.app) ?? []), event.point]);
+    });
   });
   // Reset afterwards too: a lesson's leftovers (lesson 9's in-cluster operator, lesson 10's front)
   // must not act on the suites that run after it.
@@ -40,7 +45,7 @@ describe.each(lessons)('lesson $id', (lesson) => {
       starting: () => writeFileSync(commandLog, ''),
       ran: (step) => ran.set(step.id, executed()),
     });
-    const text = transcript.map((e) => ('terminal' in e && e.terminal ? `[${e.terminal}] ` : '') + e.text).join('\n');
+    const text = transcript.map((e) => ('terminal' in e && e.terminal ? `[${e.terminal}] ` : '') + ('text' in e ? e.text : '')).join('\n');
     expect(result.failure?.message, text).toBeUndefined();
     for (const step of lesson.steps.filter((s) => ran.has(s.id))) {
       expect(ran.get(step.id), `what bash executed for step ${step.id}`).toEqual(shellCommands(step));
@@ -60,9 +65,9 @@ describe.each(lessons)('lesson $id', (lesson) => {
 });
 
 describe('declarative-deployment recordings', () => {
-  // Recorded while the lesson ran above (test files run their tests in order).
+  // Streamed in the transcript while the lesson ran above (test files run their tests in order).
   it('a rolling update overlaps and never drops below the allowed availability', async () => {
-    const series = (await loadRecording('declarative-deployment', 'rolling'))!;
+    const series = rollouts.get('rolling')!;
     expect(series.some((p) => p.old > 0 && p.new > 0)).toBe(true);
     // 4 replicas, maxUnavailable 1: at least 3 ready pods at every moment.
     expect(Math.min(...series.map((p) => p.old + p.new))).toBeGreaterThanOrEqual(3);
@@ -71,7 +76,7 @@ describe('declarative-deployment recordings', () => {
 
   it('a recreate has a gap with no version ready, after the old version was up', async () => {
     // The step applies the Deployment first, so the recording starts with the old version coming up.
-    const series = (await loadRecording('declarative-deployment', 'recreate'))!;
+    const series = rollouts.get('recreate')!;
     const oldUp = series.findIndex((p) => p.old === 3);
     expect(oldUp).toBeGreaterThanOrEqual(0);
     expect(series.slice(oldUp).some((p) => p.old === 0 && p.new === 0)).toBe(true);

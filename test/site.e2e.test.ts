@@ -3,6 +3,7 @@
 // control plane (a step the cluster cannot run must say why and offer no buttons): the step's
 // terminal pane must show each of its commands followed by real output, and the check's verdict.
 // Copy buttons must put exactly the step's command on the clipboard.
+import { CoreV1Api, AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -142,6 +143,100 @@ describe('instructor mode', () => {
     await page.keyboard.press('Escape');
     expect(await page.locator('.slide:visible').count()).toBe(await page.locator('.slide').count());
     await presenter.close();
+    await page.close();
+  });
+});
+
+describe('live panel and rollout chart', () => {
+  // Lesson 1 on the fake nodes: its rollouts run for real (kwok plays the kubelet), which is all
+  // the panel and the chart show.
+  const lesson = lessons[0];
+  const ns = lesson.id;
+
+  it('streams a rollout into the chart, lists ReplicaSets, shows a not-ready pod as not ready, and clears on reset', async () => {
+    const ctx = await openContext(lesson, kc);
+    await resetLesson(lesson, ctx);
+    onTestFinished(() => resetLesson(lesson, ctx).finally(() => ctx.close()));
+    const page = await context.newPage();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(`${base}/lessons/${lesson.id}.html`);
+    await page.locator('body.live-mode').waitFor();
+    const panel = page.locator('.live-panel');
+    await expect.poll(() => panel.locator('.resources').textContent()).toBe('Nothing yet: run step 1.');
+    const run = async (step: Step) => {
+      await page.locator(`#step-${step.id} button.run`).click();
+      await page.locator(`#step-${step.id} .result.ok, #step-${step.id} .result.failed`).waitFor({ timeout: 120_000 });
+    };
+    for (const step of lesson.steps.slice(0, 2)) await run(step);
+
+    // The rollout step: while it runs the chart streams both versions, and the panel lists both ReplicaSets.
+    const rollout = lesson.steps.find((s) => s.records === 'rolling')!;
+    await page.locator(`#step-${rollout.id} button.run`).click();
+    const live = await page.waitForFunction(() => {
+      const figure = document.querySelector('.chart figure[data-app="rolling"]');
+      const series = Array.from(figure?.querySelectorAll('path.series') ?? []).map((p) => Number(p.getAttribute('data-points')));
+      return figure?.textContent?.includes('recording since') && series.length >= 2 && series.every((n) => n >= 2) ? series : null;
+    }, undefined, { timeout: 60_000 }).then((h) => h.jsonValue() as Promise<number[]>);
+    const replicaSets = await panel.locator('tr[data-kind="ReplicaSet"]').count();
+    await page.screenshot({ path: join(artifacts, 'live-rollout-1280x720.png') });
+    await page.locator(`#step-${rollout.id} .result.ok`).waitFor({ timeout: 120_000 });
+    expect(live.length).toBeGreaterThanOrEqual(2);
+    expect(replicaSets).toBeGreaterThanOrEqual(2);
+    // Afterwards the saved recording: its time, axes with units, a legend.
+    const figure = panel.locator('.chart figure[data-app="rolling"]');
+    await expect.poll(() => figure.locator('figcaption').textContent()).toMatch(/^rolling: recorded at .+, \d+\.\d s$/);
+    expect(await figure.locator('text.unit').allTextContents()).toEqual(['ready pods', 'seconds']);
+    expect(await figure.locator('.legend text').allTextContents()).toEqual(['old', 'new']);
+    const points = await figure.locator('path.series.new').getAttribute('data-points');
+    console.log(`rolling chart: ${live[0]} points streamed live, ${points} in the saved recording; ${replicaSets} ReplicaSet rows during the rollout`);
+    expect(await panel.locator('tr[data-kind="ReplicaSet"]').first().textContent()).toMatch(/revision \d · \d\/\d ready/);
+    expect(await panel.locator('tr[data-kind="Deployment"]').textContent()).toContain('revision 2 · 4/4 ready');
+
+    // A change reaches the page without a reload: scale the Deployment and time the row's update.
+    const apps = kc.makeApiClient(AppsV1Api);
+    const scaled = Date.now();
+    await apps.patchNamespacedDeploymentScale({ name: 'rolling', namespace: ns, body: { spec: { replicas: 5 } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    await page.waitForFunction(() => document.querySelector('tr[data-kind="Deployment"]')?.textContent?.includes('/5 ready'), undefined, { polling: 10 });
+    console.log(`panel updated ${Date.now() - scaled} ms after the scale request was sent`);
+
+    // A pod that fails its readiness probe. kwok marks every pod Ready and runs no probe, so this
+    // test does what a kubelet does when a probe fails: it sets the pod's Ready condition to False.
+    // From there on it is the real controllers: the ReplicaSet counts one ready pod less.
+    const core = kc.makeApiClient(CoreV1Api);
+    await page.waitForFunction(() => document.querySelector('tr[data-kind="Deployment"]')?.textContent?.includes('5/5 ready'));
+    const pod = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=rolling' })).items[0];
+    await core.patchNamespacedPodStatus({
+      name: pod.metadata!.name!, namespace: ns,
+      body: { status: { conditions: [{ type: 'Ready', status: 'False', reason: 'ReadinessProbeFailed' }, { type: 'ContainersReady', status: 'False' }], containerStatuses: pod.status!.containerStatuses!.map((c) => ({ ...c, ready: false })) } },
+    }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch));
+    const row = panel.locator('tr[data-kind="Pod"]', { hasText: pod.metadata!.name! });
+    await expect.poll(() => row.getAttribute('class')).toBe('not-ready');
+    expect(await row.locator('td').nth(1).textContent()).toMatch(/^not ready · 0\/1 containers · Running/);
+    await expect.poll(() => panel.locator('tr[data-kind="Deployment"]').textContent()).toContain('4/5 ready');
+    expect(await panel.locator('tr.not-ready').count()).toBeGreaterThanOrEqual(1);
+    await page.screenshot({ path: join(artifacts, 'live-not-ready-1280x720.png') });
+    expect(await panel.locator('.events li').count()).toBeGreaterThan(0);
+
+    // In slides mode the panel has its place beside the slide, by a button.
+    await page.locator('.slides-toggle').click();
+    expect(await panel.isVisible()).toBe(false);
+    await page.locator('.panel-toggle').click();
+    expect(await panel.isVisible()).toBe(true);
+    const slide = await page.locator('.slide.current').boundingBox();
+    const box = await panel.boundingBox();
+    expect(slide!.x + slide!.width).toBeLessThanOrEqual(box!.x + 1);
+    await page.screenshot({ path: join(artifacts, 'slides-live-panel-1280x720.png') });
+    await page.locator('.panel-toggle').click();
+    await page.locator('.slides-toggle').click();
+
+    // Reset (as `npm run lesson -- reset`): the panel empties and the chart goes with the recording.
+    await resetLesson(lesson, ctx);
+    await expect.poll(() => panel.locator('.resources').textContent(), { timeout: 30_000 }).toBe('Nothing yet: run step 1.');
+    expect(await panel.locator('.chart figure').count()).toBe(0);
+    await page.reload();
+    await page.locator('body.live-mode').waitFor();
+    await expect.poll(() => panel.locator('.resources').textContent()).toBe('Nothing yet: run step 1.');
+    expect(await panel.locator('.chart figure').count()).toBe(0);
     await page.close();
   });
 });

@@ -3,7 +3,7 @@
 // and canary. Every step below is what lesson.md shows under the same heading.
 import { AppsV1Api } from '@kubernetes/client-node';
 import { deploymentRolledOut, envOf, readyPods, serviceRoutesTo } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, ReplicaSets, Services, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
 const ns = 'declarative-deployment';
@@ -27,6 +27,8 @@ const lesson: Lesson = {
   title: 'Declarative Deployment',
   goal: 'Update an application without downtime using rolling, recreate, blue-green and canary releases, and roll back.',
   dir: 'patterns/01-declarative-deployment',
+  // The rollout is the lesson: ReplicaSets growing and shrinking, and the chart of ready pods.
+  live: { kinds: [Deployments, ReplicaSets, Pods, Services], chart: 'rollout' },
   steps: [
     namespaceStep(ns),
     {

@@ -3,7 +3,7 @@
 // a native sidecar, and what that changes for start order and for Jobs.
 import { BatchV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { appears, deploymentRolledOut, envIn, podTrouble, printed, readyPod, sharesEmptyDir } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, Deployments, Jobs, Pods, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 
@@ -45,6 +45,8 @@ const lesson: Lesson = {
   title: 'Sidecar',
   goal: 'Extend a container with a helper container that shares its pod, and run that helper as a native sidecar.',
   dir: 'patterns/02-sidecar',
+  // A sidecar is a second container: the pod rows count ready containers.
+  live: { kinds: [Deployments, Pods, Jobs] },
   steps: [
     namespaceStep(ns),
     {

@@ -2,7 +2,7 @@
 // them into the format the monitoring system expects, so every pod looks the same from outside.
 import { CoreV1Api, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import { appears, deploymentRolledOut, envIn, printed, readyPods, serviceRoutesTo, sharesEmptyDir } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, Services, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
 const ns = 'adapter';
@@ -38,6 +38,7 @@ const lesson: Lesson = {
   title: 'Adapter',
   goal: 'Expose an application\'s own metrics in Prometheus format through an adapter container, without changing the application.',
   dir: 'patterns/03-adapter',
+  live: { kinds: [Deployments, Pods, Services] },
   steps: [
     namespaceStep(ns),
     {

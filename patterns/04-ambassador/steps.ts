@@ -2,7 +2,7 @@
 // reach the real backend. Changing backends then means reconfiguring the proxy, not the app.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { appears, deploymentRolledOut, envIn, printed, readyPod, serviceRoutesTo } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, Services, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
 const ns = 'ambassador';
@@ -52,6 +52,7 @@ const lesson: Lesson = {
   title: 'Ambassador',
   goal: 'Hide how a backend is reached behind a proxy container in the pod, and switch backends without touching the app.',
   dir: 'patterns/04-ambassador',
+  live: { kinds: [Deployments, Pods, Services] },
   steps: [
     namespaceStep(ns),
     {

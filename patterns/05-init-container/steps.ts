@@ -2,7 +2,7 @@
 // dependency, preparing data — moves out of the app into containers that run first, in order.
 import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { appears, deploymentRolledOut, printed, readyPod, serviceRoutesTo, sharesEmptyDir } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, Services, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
 const ns = 'init-container';
@@ -35,6 +35,8 @@ const lesson: Lesson = {
   title: 'Init Container',
   goal: 'Run set-up steps in order before the app starts: wait for a dependency, then prepare data in a shared volume.',
   dir: 'patterns/05-init-container',
+  // A pod waits in its init containers before its main container starts: the pod rows show it.
+  live: { kinds: [Deployments, Pods, Services] },
   steps: [
     namespaceStep(ns),
     {

@@ -3,7 +3,7 @@
 // starts. Switching environments means pointing the pod at another parameter set.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { deploymentRolledOut, envIn, printed, readyPod, sharesEmptyDir } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, ConfigMaps, Deployments, Pods, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 
 const ns = 'configuration-template';
@@ -57,6 +57,7 @@ const lesson: Lesson = {
   title: 'Configuration Template',
   goal: 'Render one configuration template with per-environment parameters in an init container, and switch environments without a new image.',
   dir: 'patterns/06-configuration-template',
+  live: { kinds: [ConfigMaps, Deployments, Pods] },
   steps: [
     namespaceStep(ns),
     {

@@ -3,7 +3,7 @@
 // hand-made endpoints for systems outside the cluster, and the ways traffic enters from outside.
 import { CoreV1Api, DiscoveryV1Api, NetworkingV1Api, type V1Service } from '@kubernetes/client-node';
 import { appears, deploymentRolledOut, podTrouble, printed, readyEndpointIPs, readyPod, serviceRoutesTo } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext } from '../lesson.ts';
+import { StepFailed, EndpointSlices, Pods, Services, type Lesson, type LessonContext } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 
@@ -66,6 +66,8 @@ const lesson: Lesson = {
   title: 'Service Discovery',
   goal: 'Find services inside and outside the cluster by name, and choose how traffic from outside reaches them.',
   dir: 'patterns/07-service-discovery',
+  // A Service leads to the ready pods its EndpointSlices list: the panel shows both sides.
+  live: { kinds: [Services, EndpointSlices, Pods] },
   steps: [
     namespaceStep(ns),
     {

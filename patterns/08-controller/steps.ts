@@ -4,7 +4,7 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { CONFIG_HASH, dataHash } from '../../operator/config-map-controller/restart.ts';
 import { deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext, type Program } from '../lesson.ts';
+import { StepFailed, ConfigMaps, Deployments, Pods, ReplicaSets, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 
@@ -63,6 +63,8 @@ const lesson: Lesson = {
   title: 'Controller',
   goal: 'Write a controller that restarts pods when their configuration changes, and see why controllers reconcile state instead of reacting to events.',
   dir: 'patterns/08-controller',
+  // The controller restarts pods by changing the Deployment: a new ReplicaSet per ConfigMap change.
+  live: { kinds: [ConfigMaps, Deployments, ReplicaSets, Pods] },
   steps: [
     namespaceStep(ns),
     {

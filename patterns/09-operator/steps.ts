@@ -5,7 +5,7 @@ import { ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObje
 import { configHash, FINALIZER, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
 import { removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import { appears, deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext, type Program } from '../lesson.ts';
+import { StepFailed, ConfigMaps, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 
@@ -72,6 +72,7 @@ const lesson: Lesson = {
   title: 'Operator',
   goal: 'Turn a controller into an operator with its own validated resource, status, Events and finalizer.',
   dir: 'patterns/09-operator',
+  live: { kinds: [{ apiVersion: 'k8spatterns.com/v1', kind: 'ConfigWatcher' }, ConfigMaps, Deployments, Pods] },
   steps: [
     namespaceStep(ns),
     {

@@ -5,7 +5,7 @@
 // shows under the same heading.
 import { AdmissionregistrationV1Api, ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { appears, MISSING_AFTER_MS, outputMatches } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext, type Program } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, refusal, VERSION, type Todo } from './app/todo.ts';
@@ -101,6 +101,8 @@ const lesson: Lesson = {
         () => new Error(`CRD ${CRD} was not deleted within 60 s`));
     }
   },
+  // The application's data is the Todo objects themselves.
+  live: { kinds: [{ apiVersion: 'k8spatterns.com/v1', kind: 'Todo' }, Deployments, Pods] },
   steps: [
     namespaceStep(ns),
     {

@@ -8,7 +8,7 @@ import pg from 'pg';
 import { hasFinalizer, removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import { adminUrl, defaultDir, readState, runningPid, stop, up, type PostgresState } from '../../scripts/postgres/server.ts';
 import { deploymentRolledOut, MISSING_AFTER_MS, outputMatches } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext, type Program } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 import { PostgresAdmin } from './postgres-admin.ts';
@@ -167,6 +167,7 @@ const lesson: Lesson = {
   title: 'External Resource',
   goal: 'Manage a database on a PostgreSQL server outside the cluster with an operator: create, repair drift, clean up with a finalizer, and survive the server being down.',
   dir,
+  live: { kinds: [{ apiVersion: 'k8spatterns.com/v1alpha1', kind: 'PostgresDatabase' }, Deployments, Pods] },
   steps: [
     namespaceStep(ns),
     {

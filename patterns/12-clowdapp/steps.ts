@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { APP_FINALIZER, ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment } from '../../operator/clowder/api.ts';
 import { removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import { appears, deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
-import { StepFailed, type Lesson, type LessonContext, type Program } from '../lesson.ts';
+import { StepFailed, Deployments, Pods, Services, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
 import { waitFor } from '../wait-for.ts';
 
@@ -138,6 +138,14 @@ const lesson: Lesson = {
   title: 'ClowdApp',
   goal: 'Describe an app as a ClowdApp and let an operator build its Deployment, Service and config, the same way in every environment.',
   dir: 'patterns/12-clowdapp',
+  // The operator turns one ClowdApp into Deployments and Services; the conditions say how far it got.
+  live: {
+    kinds: [
+      { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdEnvironment', clusterScoped: true },
+      { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdApp' },
+      Deployments, Services, Pods,
+    ],
+  },
   steps: [
     namespaceStep(ns, 'baseline'),
     {

@@ -13,7 +13,7 @@ import { installCrd } from '../../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
 import { resolveBinaries } from '../cluster/binaries.ts';
 import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
-import { percentile, round } from './stats.ts';
+import { latencyFigures, round, timeChanges } from './stats.ts';
 
 export async function run(args: string[]): Promise<object> {
   const { values } = parseArgs({ args, options: { changes: { type: 'string', default: '200' } } });
@@ -54,22 +54,16 @@ export async function run(args: string[]): Promise<object> {
         },
         () => {},
       );
-      const latencies: number[] = [];
-      for (let i = 1; i <= changes; i++) {
+      const latencies = await timeChanges(changes, async (i) => {
         const hash = configHash({ v: String(i) }, undefined);
         const seen = new Promise<void>((resolve) => (waiting = { hash, seen: resolve }));
-        const start = performance.now();
         await core.patchNamespacedConfigMap({ name: 'web', namespace, body: [{ op: 'replace', path: '/data/v', value: String(i) }] });
         await seen;
-        latencies.push(performance.now() - start);
-        if (i % 25 === 0) console.error(`${i}/${changes} changes, p50 so far ${round(percentile(latencies, 0.5))} ms`);
-      }
+      });
       watch.abort();
       return {
         changes,
-        restart_latency_p50_ms: round(percentile(latencies, 0.5)),
-        restart_latency_p99_ms: round(percentile(latencies, 0.99)),
-        restart_latency_max_ms: round(Math.max(...latencies)),
+        ...latencyFigures('restart_latency', latencies),
         // The whole benchmark process, operator included: an upper bound for the operator alone.
         peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
         goal_p50_ms: 100,

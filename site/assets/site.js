@@ -254,9 +254,15 @@ async function startLive() {
     }
     if (action === 'run') { drawCharts(); showPrograms(); }
   });
+  // EventSource reconnects by itself when the stream drops (the server restarted, a laptop slept).
   const events = new EventSource(`/api/lessons/${encodeURIComponent(lessonId)}/events`);
-  events.onmessage = (event) => renderResources(JSON.parse(event.data));
-  drawCharts();
+  events.onmessage = (event) => renderSnapshot(JSON.parse(event.data));
+  events.addEventListener('rollout', (event) => streamRollout(JSON.parse(event.data)));
+  // A refusal (too many open panels) closes the stream for good; a dropped one is retried.
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) document.querySelector('.live-panel .resources').textContent = 'The cluster panel is off: the server has too many open panels. Close some pages and reload this one.';
+  };
+  panelToggle();
   showPrograms();
   setInterval(showPrograms, 2000);
 }
@@ -318,44 +324,124 @@ async function showPrograms() {
   }
 }
 
-function renderResources(items) {
+/**
+ * The cluster panel, redrawn from each snapshot the server sends: one table per kind, in the order
+ * the lesson declared them, then the namespace's recent events. Readiness is in words and colour.
+ */
+let chartsShown = false;
+function renderSnapshot({ rows, events }) {
   const panel = document.querySelector('.live-panel .resources');
-  const table = document.createElement('table');
-  table.innerHTML = '<thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">State</th></tr></thead>';
-  const body = table.createTBody();
-  for (const item of items) {
-    const row = body.insertRow();
-    for (const text of [item.kind, item.name, item.state]) row.insertCell().textContent = text;
-  }
-  panel.replaceChildren(items.length ? table : Object.assign(document.createElement('p'), { textContent: 'Nothing yet: run step 1.' }));
+  const kinds = [...new Set(rows.map((r) => r.kind))];
+  const tables = kinds.map((kind) => {
+    const table = document.createElement('table');
+    const own = rows.filter((r) => r.kind === kind);
+    table.createCaption().textContent = `${kind} (${own.length})`;
+    table.createTHead().innerHTML = '<tr><th scope="col">Name</th><th scope="col">State</th></tr>';
+    const body = table.createTBody();
+    for (const item of own) {
+      const row = body.insertRow();
+      row.dataset.kind = item.kind;
+      if (item.ready !== undefined) row.className = item.ready ? 'is-ready' : 'not-ready';
+      row.insertCell().textContent = item.name;
+      row.insertCell().textContent = item.state;
+    }
+    return table;
+  });
+  panel.replaceChildren(...(tables.length ? tables : [Object.assign(document.createElement('p'), { textContent: 'Nothing yet: run step 1.' })]));
+  renderEvents(events);
+  // Charts belong to a lesson in progress: after a reset (the namespace is empty) they go, and
+  // they come back from the recordings when the lesson runs again.
+  if (!rows.length) { document.querySelector('.chart')?.replaceChildren(); chartsShown = false; }
+  else if (!chartsShown) { chartsShown = true; drawCharts(); }
 }
 
-// A line chart of ready pods, old version vs new, from the lesson's rollout recorder.
+function renderEvents(events) {
+  const holder = document.querySelector('.live-panel .events');
+  if (!events.length) return holder.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'No events yet.' }));
+  const list = document.createElement('ol');
+  for (const e of events) {
+    const item = document.createElement('li');
+    if (e.type === 'Warning') item.className = 'warning';
+    const time = Object.assign(document.createElement('time'), { dateTime: e.time, textContent: new Date(e.time).toLocaleTimeString() });
+    item.append(time, ` ${e.reason} ${e.object}: ${e.message}`);
+    list.append(item);
+  }
+  holder.replaceChildren(list);
+}
+
+/** In slides mode the panel is off the slide; this button puts it beside the slide and back. */
+function panelToggle() {
+  const button = Object.assign(document.createElement('button'), { type: 'button', className: 'panel-toggle', textContent: 'Cluster panel' });
+  button.setAttribute('aria-pressed', 'false');
+  button.addEventListener('click', () => {
+    const on = document.body.classList.toggle('show-panel');
+    button.setAttribute('aria-pressed', String(on));
+    refitSoon();
+  });
+  document.querySelector('nav')?.append(button);
+}
+
+// --- The rollout chart: ready pods of the old version and the new over time, one chart per step that
+// records a rollout. Saved recordings come from the server; a rollout in progress streams its points.
+const charts = new Map(); // app -> { recordedAt, points, live }
+
 async function drawCharts() {
   const holder = document.querySelector('.chart');
   if (!holder) return;
-  holder.replaceChildren();
   for (const app of holder.dataset.apps.split(' ')) {
-    const series = await fetch(`/api/recordings/${lessonId}/${app}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
-    if (series?.length) holder.append(chart(app, series));
+    const recording = await fetch(`/api/recordings/${lessonId}/${app}`).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (recording?.points?.length) charts.set(app, recording); else charts.delete(app);
   }
+  renderCharts();
 }
 
-function chart(app, series) {
-  const w = 320, h = 140, pad = 24;
-  const tMax = Math.max(1, series.at(-1).t);
-  const yMax = Math.max(1, ...series.map((p) => Math.max(p.old, p.new)));
-  const x = (t) => pad + (t / tMax) * (w - 2 * pad);
-  const y = (v) => h - pad - (v / yMax) * (h - 2 * pad);
-  // A step line: a count holds until the next change.
-  const path = (key) => series.map((p, i) => `${i ? `H${x(p.t)}V` : `M${x(p.t)},`}${y(p[key])}`).join('') + `H${x(tMax)}`;
+function streamRollout({ app, point }) {
+  const known = charts.get(app);
+  // The first point (t = 0) starts a new recording; the old chart of this app gives way.
+  const chart = point.t === 0 || !known?.live ? { recordedAt: new Date(Date.now() - point.t).toISOString(), points: [], live: true } : known;
+  chart.points.push(point);
+  charts.set(app, chart);
+  chartsShown = true;
+  renderCharts();
+}
+
+function renderCharts() {
+  const holder = document.querySelector('.chart');
+  if (!holder) return;
+  holder.replaceChildren(...holder.dataset.apps.split(' ').filter((app) => charts.has(app)).map((app) => chart(app, charts.get(app))));
+}
+
+/**
+ * A step chart in SVG, sized to be read from the back of a room: axes with ticks and units, a
+ * legend, old and new in different colours and dashes (so a line on top of the other still shows),
+ * and when the recording was made. A count holds until the next change, hence steps, not slopes.
+ */
+function chart(app, { recordedAt, points, live }) {
+  const w = 420, h = 260, left = 40, right = 14, top = 36, bottom = 50;
+  const tMax = Math.max(1000, live ? Date.now() - Date.parse(recordedAt) : 0, points.at(-1).t);
+  const yMax = Math.max(1, ...points.map((p) => Math.max(p.old, p.new)));
+  const x = (t) => left + (t / tMax) * (w - left - right);
+  const y = (v) => h - bottom - (v / yMax) * (h - top - bottom);
+  const path = (key) => points.map((p, i) => `${i ? `H${x(p.t).toFixed(1)}V` : `M${x(p.t).toFixed(1)},`}${y(p[key]).toFixed(1)}`).join('') + `H${x(tMax).toFixed(1)}`;
+  const yStep = yMax <= 6 ? 1 : Math.ceil(yMax / 5);
+  const yTicks = Array.from({ length: Math.floor(yMax / yStep) + 1 }, (_, i) => i * yStep);
+  const seconds = tMax / 1000;
+  const xStep = [0.5, 1, 2, 5, 10, 15, 30, 60].find((s) => seconds / s <= 6) ?? 120;
+  const xTicks = Array.from({ length: Math.floor(seconds / xStep) + 1 }, (_, i) => i * xStep);
+  const grid = yTicks.map((v) => `<line class="grid" x1="${left}" x2="${w - right}" y1="${y(v)}" y2="${y(v)}"/><text class="tick" x="${left - 8}" y="${y(v) + 5}" text-anchor="end">${v}</text>`).join('') +
+    xTicks.map((s) => `<line class="axis" x1="${x(s * 1000)}" x2="${x(s * 1000)}" y1="${h - bottom}" y2="${h - bottom + 5}"/><text class="tick" x="${x(s * 1000)}" y="${h - bottom + 24}" text-anchor="middle">${s}</text>`).join('');
+  const when = new Date(recordedAt).toLocaleTimeString();
   const figure = document.createElement('figure');
-  figure.innerHTML = `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="Ready pods of the old and new version during the ${app} rollout">
-<line x1="${pad}" y1="${h - pad}" x2="${w - pad}" y2="${h - pad}" class="axis"/>
-<line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" class="axis"/>
-<path d="${path('old')}" class="old"/><path d="${path('new')}" class="new"/>
-<text x="${pad}" y="${pad - 8}">${yMax} pods</text><text x="${w - pad}" y="${h - 6}" text-anchor="end">${(tMax / 1000).toFixed(1)} s</text>
-</svg><figcaption>${app}: <span class="old">old version</span> and <span class="new">new version</span>, ready pods over time</figcaption>`;
+  figure.dataset.app = app;
+  figure.innerHTML = `<svg viewBox="0 0 ${w} ${h}" role="img" aria-label="Ready pods of the old and the new version during the ${app} rollout, ${points.length} changes over ${seconds.toFixed(1)} seconds">
+${grid}
+<line class="axis" x1="${left}" y1="${h - bottom}" x2="${w - right}" y2="${h - bottom}"/><line class="axis" x1="${left}" y1="${top}" x2="${left}" y2="${h - bottom}"/>
+<text class="unit" x="${left}" y="${top - 12}">ready pods</text>
+<text class="unit" x="${w - right}" y="${h - 6}" text-anchor="end">seconds</text>
+<path d="${path('old')}" class="series old" data-points="${points.length}"/><path d="${path('new')}" class="series new" data-points="${points.length}"/>
+<g class="legend"><line class="series old" x1="${w - 190}" x2="${w - 165}" y1="${top - 16}" y2="${top - 16}"/><text x="${w - 160}" y="${top - 11}">old</text>
+<line class="series new" x1="${w - 110}" x2="${w - 85}" y1="${top - 16}" y2="${top - 16}"/><text x="${w - 80}" y="${top - 11}">new</text></g>
+</svg><figcaption><strong>${app}</strong>: ${live ? `recording since ${when}…` : `recorded at ${when}, ${seconds.toFixed(1)} s`}</figcaption>`;
   return figure;
 }
 
