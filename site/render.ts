@@ -84,14 +84,15 @@ export function renderLesson(lesson: Lesson, prose: string, around: LessonPageCo
   const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
 
   const md = lessonMarkdown(lesson);
+  const slides = (kind: string, text: string) => text.split(slideBreak).map((part) => `<section class="${kind} slide">${renderProse(md, part)}</section>`).join('\n');
   const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '', around.manifests ?? {})).join('\n');
   return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
 <main>
-<section class="intro slide">${renderProse(md, intro)}</section>
+${slides('intro', intro)}
 ${steps}
-<section class="trailer slide">${renderProse(md, trailer)}</section>
+${slides('trailer', trailer)}
 ${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
@@ -101,6 +102,13 @@ ${lesson.id === 'declarative-deployment' ? '<h2>Last recorded rollouts</h2><div 
 </aside>
 </div>`, `data-page="lesson" data-lesson="${lesson.id}"`);
 }
+
+/**
+ * A slide break is an HTML comment on a line of its own, `<!-- slide -->`: invisible where
+ * lesson.md is read as Markdown, and on the site it starts a new slide. Prose that does not fit
+ * one screen at a size the back row can read is split there rather than shrunk.
+ */
+const slideBreak = /^<!--\s*slide\s*-->\s*$/m;
 
 /**
  * Speaker notes are HTML comments that start with `notes` (`<!-- notes … -->`): invisible where
@@ -120,13 +128,22 @@ function lessonNav({ prev, next }: LessonPageContext): string {
     `${next ? `<a rel="next" href="${next.id}.html">${label(next)} &rarr;</a>` : ''}</nav>`;
 }
 
-function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string, manifests: Record<string, string>): string {
-  const commands = step.commands.map(renderCommand).join('\n');
-  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
+/**
+ * A step is one slide: its prose, its commands and manifests, what to expect, hint and solution.
+ * Where a long step's prose has slide breaks, the parts before the last one come first, on
+ * slides of their own under the step's title: explain, then run.
+ */
+function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, text: string, manifests: Record<string, string>): string {
+  const parts = text.split(slideBreak);
+  const prose = parts.pop()!;
   const badge = step.needs === 'containers'
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
-  return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
-<h3>Step ${n}: ${escape(step.title)}${badge}</h3>
+  const title = `Step ${n}: ${escape(step.title)}${badge}`;
+  const before = parts.map((part) => `<section class="step-prose slide" data-step="${step.id}">\n<h3>${title}</h3>\n${renderProse(md, part)}</section>\n`).join('');
+  const commands = step.commands.map(renderCommand).join('\n');
+  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
+  return `${before}<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
+<h3>${title}</h3>
 ${renderProse(md, prose)}
 <div class="commands">${commands}</div>
 ${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>

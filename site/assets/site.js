@@ -157,7 +157,7 @@ function renderPresenterNotes() {
   }
   const slide = slides[current];
   const next = slides[current + 1];
-  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)'}`;
+  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next ? titleOf(next) : '(last slide)'}`;
   const preview = panel.querySelector('.next-preview');
   preview.replaceChildren();
   if (next) {
@@ -178,6 +178,14 @@ function renderPresenterNotes() {
   const solution = slide.querySelector('.solution code')?.textContent;
   if (hint) add('p', `Hint: ${hint}`);
   if (solution) add('pre', solution);
+}
+
+/** A slide's title: its heading or, where it has none (a slide break in the intro), how it starts. */
+function titleOf(slide) {
+  const heading = slide.querySelector('h1, h2, h3');
+  if (heading) return heading.textContent;
+  const text = slide.textContent.trim() || slide.querySelector('img')?.alt || '';
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 // Elapsed time since the presenter view opened; kept per tab, so a reload does not restart it.
