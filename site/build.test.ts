@@ -48,7 +48,7 @@ describe('site build', () => {
       const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
       for (const step of lesson.steps) {
         const section = html.slice(html.indexOf(`id="step-${step.id}"`)).split('</section>')[0];
-        const manifests = [...section.matchAll(/<details class="manifest"><summary>[^]*?<span class="path">([^<]+)<\/span><\/summary><pre><code class="yaml">([^]*?)<\/code><\/pre><\/details>/g)];
+        const manifests = [...section.matchAll(/<details class="manifest"><summary>[^]*?<span class="path">([^<]+)<\/span><\/summary><pre tabindex="0"><code class="yaml">([^]*?)<\/code><\/pre><\/details>/g)];
         expect(manifests.map((m) => m[1]), step.id).toEqual(appliedFiles(step));
         for (const [, path, code] of manifests) expect(unescape(code), path).toBe(await readFile(join(root, path), 'utf8'));
         shown += manifests.length;

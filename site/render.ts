@@ -159,10 +159,13 @@ ${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}<
 </section>`;
 }
 
-/** A manifest, folded: the step's prose says what to look for, the file is one click away. */
+/**
+ * A manifest, folded: the step's prose says what to look for, the file is one click away. Its
+ * box scrolls (long lines, and a height limit on slides), so it takes keyboard focus to scroll.
+ */
 function renderManifest(path: string, text: string): string {
   return `<details class="manifest"><summary>${escape(path.split('/').at(-1)!)} <span class="path">${escape(path)}</span></summary>` +
-    `<pre><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
+    `<pre tabindex="0"><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
 }
 
 /**

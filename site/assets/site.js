@@ -149,7 +149,7 @@ function renderPresenterNotes() {
     panel.className = 'presenter-notes';
     panel.setAttribute('aria-label', 'Presenter notes');
     panel.innerHTML = '<p class="clock">Elapsed <strong class="elapsed">0:00</strong> <button type="button" class="restart">Restart</button></p>' +
-      '<p class="next-title"></p><div class="next-preview" aria-hidden="true"></div><div class="notes"></div><div class="help"></div>';
+      '<p class="next-title"></p><div class="next-preview" aria-hidden="true" inert></div><div class="notes"></div><div class="help"></div>';
     panel.querySelector('.restart').addEventListener('click', () => { sessionStorage.setItem(clockKey, String(Date.now())); tick(); });
     document.body.append(panel);
     setInterval(tick, 1000);
@@ -161,7 +161,8 @@ function renderPresenterNotes() {
   const preview = panel.querySelector('.next-preview');
   preview.replaceChildren();
   if (next) {
-    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second one.
+    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second
+    // one, and inert, so neither the keyboard nor a screen reader lands on its buttons and links.
     const copy = next.cloneNode(true);
     copy.classList.remove('slide', 'current');
     copy.removeAttribute('id');
