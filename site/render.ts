@@ -141,7 +141,8 @@ function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, text: str
   const title = `Step ${n}: ${escape(step.title)}${badge}`;
   const before = parts.map((part) => `<section class="step-prose slide" data-step="${step.id}">\n<h3>${title}</h3>\n${renderProse(md, part)}</section>\n`).join('');
   const commands = step.commands.map(renderCommand).join('\n');
-  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
+  const named = namedKeys(text);
+  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path], named)).join('\n');
   return `${before}<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
 <h3>${title}</h3>
 ${renderProse(md, prose)}
@@ -163,21 +164,36 @@ ${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}<
  * A manifest, folded: the step's prose says what to look for, the file is one click away. Its
  * box scrolls (long lines, and a height limit on slides), so it takes keyboard focus to scroll.
  */
-function renderManifest(path: string, text: string): string {
+function renderManifest(path: string, text: string, named: Set<string>): string {
   return `<details class="manifest"><summary>${escape(path.split('/').at(-1)!)} <span class="path">${escape(path)}</span></summary>` +
-    `<pre tabindex="0"><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
+    `<pre tabindex="0"><code class="yaml">${highlightYaml(text, named)}</code></pre></details>`;
+}
+
+/**
+ * The fields a step's prose points at: every name it puts in backticks, alone (`maxSurge`) or
+ * with a value (`maxSurge: 1`, `strategy: Recreate`). The manifests under the step mark the
+ * keys of that name, so the reader finds in the file what the prose talks about. Speaker notes
+ * do not count: the audience does not read them.
+ */
+export function namedKeys(prose: string): Set<string> {
+  const spans = [...prose.replace(notesBlock, '').matchAll(/`([^`\n]+)`/g)].map((m) => m[1].trim());
+  return new Set(spans.map((span) => /^([A-Za-z][\w-]*)(?::\s.*)?$/.exec(span)?.[1]).filter((key) => key !== undefined));
 }
 
 /**
  * Just enough YAML highlighting to read a manifest from the back row: comments muted, keys
- * coloured. It works line by line on escaped text, so it can never change what is shown.
+ * coloured, and the lines whose key the prose names marked (key and value). It works line by
+ * line on escaped text, so it can never change what is shown.
  */
-function highlightYaml(text: string): string {
+function highlightYaml(text: string, named: Set<string>): string {
   return text.split('\n').map((line) => {
     const comment = /(^|\s)#.*$/.exec(line);
     const code = comment ? line.slice(0, comment.index + comment[1].length) : line;
     const rest = comment ? line.slice(code.length) : '';
-    const keyed = escape(code).replace(/^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)/, '$1<span class="k">$2</span>:');
+    const key = /^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)(.*)$/.exec(code);
+    const keyed = !key ? escape(code)
+      : named.has(key[2]) ? `${escape(key[1])}<mark><span class="k">${escape(key[2])}</span>:${escape(key[3].trimEnd())}</mark>${escape(key[3].slice(key[3].trimEnd().length))}`
+      : `${escape(key[1])}<span class="k">${escape(key[2])}</span>:${escape(key[3])}`;
     return keyed + (rest ? `<span class="c">${escape(rest)}</span>` : '');
   }).join('\n');
 }

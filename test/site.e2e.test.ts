@@ -194,6 +194,13 @@ describe('slides on a projector', () => {
     expect(await manifest.locator('pre').isVisible()).toBe(false);
     await manifest.locator('summary').click();
     expect(await manifest.locator('pre').innerText()).toContain('maxSurge: 1');
+    // The fields the step's prose names are marked, and the box opens where they are.
+    expect(await manifest.locator('mark').allInnerTexts()).toEqual(['maxSurge: 1', 'maxUnavailable: 1']);
+    const inBox = await manifest.evaluate((d) => {
+      const box = d.querySelector('pre')!.getBoundingClientRect(), mark = d.querySelector('mark')!.getBoundingClientRect();
+      return mark.top >= box.top && mark.bottom <= box.bottom;
+    });
+    expect(inBox).toBe(true);
     // The slide still fits at a readable size; the file scrolls in its own box.
     await expect.poll(async () => (await page.evaluate(slideGeometry)).clipped).toEqual([]);
     expect((await page.evaluate(slideGeometry)).font).toBeGreaterThanOrEqual(12);

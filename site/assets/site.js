@@ -19,6 +19,15 @@ document.addEventListener('click', async (event) => {
   setTimeout(() => { button.textContent = 'Copy'; }, 1500);
 });
 
+// --- Manifests: on a slide an open file scrolls in its own box; it opens at the first field the
+// step's prose names (marked), not at the file's top comment. The toggle event does not bubble.
+document.addEventListener('toggle', (event) => {
+  const mark = event.target.matches('details.manifest[open]') && event.target.querySelector('mark');
+  if (!mark) return;
+  const box = event.target.querySelector('pre');
+  box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
+}, true);
+
 // --- Progress: the steps an attendee ticked, per lesson, in localStorage.
 const progressKey = (id) => `k8s-patterns:progress:${id}`;
 const loadProgress = (id) => new Set(JSON.parse(localStorage.getItem(progressKey(id)) || '[]'));
