@@ -48,12 +48,39 @@ describe('site build', () => {
       const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
       for (const step of lesson.steps) {
         const section = html.slice(html.indexOf(`id="step-${step.id}"`)).split('</section>')[0];
-        const manifests = [...section.matchAll(/<details class="manifest"><summary>[^]*?<span class="path">([^<]+)<\/span><\/summary><pre><code class="yaml">([^]*?)<\/code><\/pre><\/details>/g)];
+        const manifests = [...section.matchAll(/<details class="manifest"><summary>[^]*?<span class="path">([^<]+)<\/span><\/summary><pre tabindex="0"><code class="yaml">([^]*?)<\/code><\/pre><\/details>/g)];
         expect(manifests.map((m) => m[1]), step.id).toEqual(appliedFiles(step));
         for (const [, path, code] of manifests) expect(unescape(code), path).toBe(await readFile(join(root, path), 'utf8'));
         shown += manifests.length;
       }
     }
     expect(shown).toBeGreaterThan(20);
+  });
+
+  it('marks in each shown manifest the fields its step names in backticks, and no others', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'site-'));
+    await buildSite(out);
+    const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))).trim();
+    const marked: Record<string, string[]> = {};
+    for (const lesson of lessons) {
+      const html = await readFile(join(out, 'lessons', `${lesson.id}.html`), 'utf8');
+      for (const step of lesson.steps) {
+        // The step's prose may start on slides of its own before the step's section.
+        const from = html.search(new RegExp(`<section class="step(-prose)? slide"[^>]*data-step="${step.id}"`));
+        const section = html.slice(from, html.indexOf('</section>', html.indexOf(`id="step-${step.id}"`)));
+        const prose = section.replace(/<details class="manifest">[^]*?<\/details>/g, '');
+        const marks = [...section.matchAll(/<mark>([^]*?)<\/mark>/g)].map((m) => text(m[1]));
+        for (const mark of marks) {
+          const key = mark.split(':')[0];
+          expect(prose, `${step.id}: ${mark}`).toMatch(new RegExp(`<code>${key}(: [^<]*)?</code>`));
+        }
+        if (marks.length) marked[`${lesson.id}/${step.id}`] = [...new Set(marks)];
+      }
+    }
+    // What lesson 1's prose points at in its manifests, exactly.
+    expect(marked['declarative-deployment/rolling-deploy']).toEqual(['maxSurge: 1', 'maxUnavailable: 1']);
+    expect(marked['declarative-deployment/recreate']).toEqual(['strategy:']);
+    expect(marked['sidecar/native-sidecar']).toEqual(['initContainers:', 'restartPolicy: Always']);
+    expect(Object.keys(marked).length).toBeGreaterThan(10);
   });
 });

@@ -84,14 +84,15 @@ export function renderLesson(lesson: Lesson, prose: string, around: LessonPageCo
   const trailer = trailerAt >= 0 ? last.slice(trailerAt) : '';
 
   const md = lessonMarkdown(lesson);
+  const slides = (kind: string, text: string) => text.split(slideBreak).map((part) => `<section class="${kind} slide">${renderProse(md, part)}</section>`).join('\n');
   const steps = lesson.steps.map((step, i) => renderStep(md, lesson, step, i + 1, stepProse[i] ?? '', around.manifests ?? {})).join('\n');
   return page(`${lesson.title} — Kubernetes Patterns Workshop`, '../assets', `<nav><a href="../index.html">All lessons</a>
 <button type="button" class="slides-toggle" aria-pressed="false">Slides</button></nav>
 <div class="layout">
 <main>
-<section class="intro slide">${renderProse(md, intro)}</section>
+${slides('intro', intro)}
 ${steps}
-<section class="trailer slide">${renderProse(md, trailer)}</section>
+${slides('trailer', trailer)}
 ${lessonNav(around)}
 </main>
 <aside class="live-panel" hidden aria-label="Live cluster">
@@ -112,6 +113,13 @@ function liveChart(lesson: Lesson): string {
 }
 
 /**
+ * A slide break is an HTML comment on a line of its own, `<!-- slide -->`: invisible where
+ * lesson.md is read as Markdown, and on the site it starts a new slide. Prose that does not fit
+ * one screen at a size the back row can read is split there rather than shrunk.
+ */
+const slideBreak = /^<!--\s*slide\s*-->\s*$/m;
+
+/**
  * Speaker notes are HTML comments that start with `notes` (`<!-- notes … -->`): invisible where
  * lesson.md is read as Markdown (GitHub, an editor's preview), and on the site kept in a hidden
  * aside that only the presenter view shows. Markdown inside them is rendered.
@@ -129,13 +137,23 @@ function lessonNav({ prev, next }: LessonPageContext): string {
     `${next ? `<a rel="next" href="${next.id}.html">${label(next)} &rarr;</a>` : ''}</nav>`;
 }
 
-function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, prose: string, manifests: Record<string, string>): string {
-  const commands = step.commands.map(renderCommand).join('\n');
-  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path])).join('\n');
+/**
+ * A step is one slide: its prose, its commands and manifests, what to expect, hint and solution.
+ * Where a long step's prose has slide breaks, the parts before the last one come first, on
+ * slides of their own under the step's title: explain, then run.
+ */
+function renderStep(md: Marked, lesson: Lesson, step: Step, n: number, text: string, manifests: Record<string, string>): string {
+  const parts = text.split(slideBreak);
+  const prose = parts.pop()!;
   const badge = step.needs === 'containers'
     ? ' <span class="badge" title="Needs containers that really run: kind, or the local control plane with --real-node">containers</span>' : '';
-  return `<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
-<h3>Step ${n}: ${escape(step.title)}${badge}</h3>
+  const title = `Step ${n}: ${escape(step.title)}${badge}`;
+  const before = parts.map((part) => `<section class="step-prose slide" data-step="${step.id}">\n<h3>${title}</h3>\n${renderProse(md, part)}</section>\n`).join('');
+  const commands = step.commands.map(renderCommand).join('\n');
+  const named = namedKeys(text);
+  const files = appliedFiles(step).filter((path) => path in manifests).map((path) => renderManifest(path, manifests[path], named)).join('\n');
+  return `${before}<section class="step slide" id="step-${step.id}" data-step="${step.id}" data-needs="${step.needs}">
+<h3>${title}</h3>
 ${renderProse(md, prose)}
 <div class="commands">${commands}</div>
 ${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}</p>
@@ -151,22 +169,40 @@ ${files}<p class="expected"><strong>Expected:</strong> ${escape(step.expected)}<
 </section>`;
 }
 
-/** A manifest, folded: the step's prose says what to look for, the file is one click away. */
-function renderManifest(path: string, text: string): string {
+/**
+ * A manifest, folded: the step's prose says what to look for, the file is one click away. Its
+ * box scrolls (long lines, and a height limit on slides), so it takes keyboard focus to scroll.
+ */
+function renderManifest(path: string, text: string, named: Set<string>): string {
   return `<details class="manifest"><summary>${escape(path.split('/').at(-1)!)} <span class="path">${escape(path)}</span></summary>` +
-    `<pre><code class="yaml">${highlightYaml(text)}</code></pre></details>`;
+    `<pre tabindex="0"><code class="yaml">${highlightYaml(text, named)}</code></pre></details>`;
+}
+
+/**
+ * The fields a step's prose points at: every name it puts in backticks, alone (`maxSurge`) or
+ * with a value (`maxSurge: 1`, `strategy: Recreate`). The manifests under the step mark the
+ * keys of that name, so the reader finds in the file what the prose talks about. Speaker notes
+ * do not count: the audience does not read them.
+ */
+export function namedKeys(prose: string): Set<string> {
+  const spans = [...prose.replace(notesBlock, '').matchAll(/`([^`\n]+)`/g)].map((m) => m[1].trim());
+  return new Set(spans.map((span) => /^([A-Za-z][\w-]*)(?::\s.*)?$/.exec(span)?.[1]).filter((key) => key !== undefined));
 }
 
 /**
  * Just enough YAML highlighting to read a manifest from the back row: comments muted, keys
- * coloured. It works line by line on escaped text, so it can never change what is shown.
+ * coloured, and the lines whose key the prose names marked (key and value). It works line by
+ * line on escaped text, so it can never change what is shown.
  */
-function highlightYaml(text: string): string {
+function highlightYaml(text: string, named: Set<string>): string {
   return text.split('\n').map((line) => {
     const comment = /(^|\s)#.*$/.exec(line);
     const code = comment ? line.slice(0, comment.index + comment[1].length) : line;
     const rest = comment ? line.slice(code.length) : '';
-    const keyed = escape(code).replace(/^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)/, '$1<span class="k">$2</span>:');
+    const key = /^(\s*(?:- )?)([\w.\/-]+):(?=\s|$)(.*)$/.exec(code);
+    const keyed = !key ? escape(code)
+      : named.has(key[2]) ? `${escape(key[1])}<mark><span class="k">${escape(key[2])}</span>:${escape(key[3].trimEnd())}</mark>${escape(key[3].slice(key[3].trimEnd().length))}`
+      : `${escape(key[1])}<span class="k">${escape(key[2])}</span>:${escape(key[3])}`;
     return keyed + (rest ? `<span class="c">${escape(rest)}</span>` : '');
   }).join('\n');
 }

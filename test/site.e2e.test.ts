@@ -111,7 +111,8 @@ describe('instructor mode', () => {
     await page.goto(`${base}/lessons/${lesson.id}.html?slides`);
     const current = page.locator('.slide.current');
     await expect.poll(() => current.getAttribute('class')).toContain('intro');
-    await page.keyboard.press('ArrowRight');
+    // The intro may span several slides (slide breaks in lesson.md); the first step follows them.
+    for (let n = await page.locator('.intro.slide').count(); n > 0; n--) await page.keyboard.press('ArrowRight');
     expect(await current.getAttribute('id')).toBe(`step-${lesson.steps[0].id}`);
     await page.keyboard.press('ArrowRight');
     expect(await current.getAttribute('id')).toBe(`step-${lesson.steps[1].id}`);
@@ -247,7 +248,9 @@ describe('live panel and rollout chart', () => {
 
 describe('slides on a projector', () => {
   // What an audience sees: each slide inside the screen, nothing clipped or scrolling sideways,
-  // the controls below it, and code no smaller than 0.85 of the prose beside it.
+  // the controls below it, code no smaller than 0.85 of the prose beside it, and prose large
+  // enough for the back row: 18 px at 1280×720 and as much larger as the screen is. A step too
+  // long for that is split with slide breaks in lesson.md, not shrunk.
   for (const [width, height] of [[1280, 720], [1920, 1080]]) {
     it(`fit every slide of every lesson at ${width}×${height}`, async () => {
       const page = await context.newPage();
@@ -269,6 +272,7 @@ describe('slides on a projector', () => {
           expect(g.right, where).toBeLessThanOrEqual(g.width);
           expect(g.clipped, where).toEqual([]);
           if (g.code && g.prose) expect(g.code / g.prose, where).toBeGreaterThanOrEqual(0.85);
+          expect(g.font, where).toBeGreaterThanOrEqual(18 * Math.min(width / 1280, height / 720));
           least = Math.min(least, g.font);
         }
         smallest.push(`${lesson.id} ${least.toFixed(1)}px`);
@@ -282,13 +286,22 @@ describe('slides on a projector', () => {
   it('shows the manifest a step applies, folded, and still fits with it open', async () => {
     const page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 720 });
-    await page.goto(`${base}/lessons/${lessons[0].id}.html#slide-3`);
+    await page.goto(`${base}/lessons/${lessons[0].id}.html?slides`);
+    await page.evaluate((id) => { location.hash = `#slide-${Array.from(document.querySelectorAll('.slide')).findIndex((s) => s.id === id) + 1}`; }, `step-${lessons[0].steps[1].id}`);
+    await expect.poll(() => page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[1].id}`);
     const manifest = page.locator('.slide.current details.manifest');
     expect(await manifest.count()).toBe(1);
     expect(await manifest.getAttribute('open')).toBeNull();
     expect(await manifest.locator('pre').isVisible()).toBe(false);
     await manifest.locator('summary').click();
     expect(await manifest.locator('pre').innerText()).toContain('maxSurge: 1');
+    // The fields the step's prose names are marked, and the box opens where they are.
+    expect(await manifest.locator('mark').allInnerTexts()).toEqual(['maxSurge: 1', 'maxUnavailable: 1']);
+    const inBox = await manifest.evaluate((d) => {
+      const box = d.querySelector('pre')!.getBoundingClientRect(), mark = d.querySelector('mark')!.getBoundingClientRect();
+      return mark.top >= box.top && mark.bottom <= box.bottom;
+    });
+    expect(inBox).toBe(true);
     // The slide still fits at a readable size; the file scrolls in its own box.
     await expect.poll(async () => (await page.evaluate(slideGeometry)).clipped).toEqual([]);
     expect((await page.evaluate(slideGeometry)).font).toBeGreaterThanOrEqual(12);
@@ -306,15 +319,16 @@ describe('slides on a projector', () => {
     expect(await toggle.getAttribute('aria-pressed')).toBe('true');
     // Pressed looks pressed: the button fills with the accent colour.
     expect(await toggle.evaluate((b) => getComputedStyle(b).backgroundColor)).not.toBe(before);
+    const isCurrent = (n: number) => page.locator('.slide').nth(n - 1).evaluate((s) => s.classList.contains('current'));
     await page.locator('.slide-controls .next').tap();
     await page.locator('.slide-controls .next').click();
-    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[1].id}`);
+    expect(await isCurrent(3)).toBe(true);
     expect(new URL(page.url()).hash).toBe('#slide-3');
     await page.locator('.slide-controls .prev').tap();
     expect(new URL(page.url()).hash).toBe('#slide-2');
     // The URL brings a reload back to the same slide.
     await page.reload();
-    expect(await page.locator('.slide.current').getAttribute('id')).toBe(`step-${lessons[0].steps[0].id}`);
+    expect(await isCurrent(2)).toBe(true);
     expect(await page.locator('.slide-controls .prev').isVisible()).toBe(true);
     await page.screenshot({ path: join(artifacts, 'slides-phone.png') });
     await page.close();

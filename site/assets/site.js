@@ -19,6 +19,15 @@ document.addEventListener('click', async (event) => {
   setTimeout(() => { button.textContent = 'Copy'; }, 1500);
 });
 
+// --- Manifests: on a slide an open file scrolls in its own box; it opens at the first field the
+// step's prose names (marked), not at the file's top comment. The toggle event does not bubble.
+document.addEventListener('toggle', (event) => {
+  const mark = event.target.matches('details.manifest[open]') && event.target.querySelector('mark');
+  if (!mark) return;
+  const box = event.target.querySelector('pre');
+  box.scrollTop += mark.getBoundingClientRect().top - box.getBoundingClientRect().top - box.clientHeight / 3;
+}, true);
+
 // --- Progress: the steps an attendee ticked, per lesson, in localStorage.
 const progressKey = (id) => `k8s-patterns:progress:${id}`;
 const loadProgress = (id) => new Set(JSON.parse(localStorage.getItem(progressKey(id)) || '[]'));
@@ -149,7 +158,7 @@ function renderPresenterNotes() {
     panel.className = 'presenter-notes';
     panel.setAttribute('aria-label', 'Presenter notes');
     panel.innerHTML = '<p class="clock">Elapsed <strong class="elapsed">0:00</strong> <button type="button" class="restart">Restart</button></p>' +
-      '<p class="next-title"></p><div class="next-preview" aria-hidden="true"></div><div class="notes"></div><div class="help"></div>';
+      '<p class="next-title"></p><div class="next-preview" aria-hidden="true" inert></div><div class="notes"></div><div class="help"></div>';
     panel.querySelector('.restart').addEventListener('click', () => { sessionStorage.setItem(clockKey, String(Date.now())); tick(); });
     document.body.append(panel);
     setInterval(tick, 1000);
@@ -157,11 +166,12 @@ function renderPresenterNotes() {
   }
   const slide = slides[current];
   const next = slides[current + 1];
-  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next?.querySelector('h1, h2, h3')?.textContent ?? '(last slide)'}`;
+  panel.querySelector('.next-title').textContent = `Slide ${current + 1} of ${slides.length}. Next: ${next ? titleOf(next) : '(last slide)'}`;
   const preview = panel.querySelector('.next-preview');
   preview.replaceChildren();
   if (next) {
-    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second one.
+    // A copy without ids, live controls or notes: it is a picture of the next slide, not a second
+    // one, and inert, so neither the keyboard nor a screen reader lands on its buttons and links.
     const copy = next.cloneNode(true);
     copy.classList.remove('slide', 'current');
     copy.removeAttribute('id');
@@ -178,6 +188,14 @@ function renderPresenterNotes() {
   const solution = slide.querySelector('.solution code')?.textContent;
   if (hint) add('p', `Hint: ${hint}`);
   if (solution) add('pre', solution);
+}
+
+/** A slide's title: its heading or, where it has none (a slide break in the intro), how it starts. */
+function titleOf(slide) {
+  const heading = slide.querySelector('h1, h2, h3');
+  if (heading) return heading.textContent;
+  const text = slide.textContent.trim() || slide.querySelector('img')?.alt || '';
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 
 // Elapsed time since the presenter view opened; kept per tab, so a reload does not restart it.
