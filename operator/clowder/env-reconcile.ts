@@ -4,7 +4,6 @@
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
@@ -68,8 +67,14 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       const wanted = env.spec.targetNamespace;
       if (wanted && !caches.namespaces.get(wanted)) return fail(env, `namespaces "${wanted}" not found`);
       const chosen = wanted || `clowdenv-${name}-${randomString(6, LOWER_ALPHANUMERIC)}`;
-      await writeStatus(env, { ...env.status, targetNamespace: chosen });
-      // The status write is an update event that brings us back.
+      // This one status write carries the resourceVersion we read: from a cache that has not seen
+      // an earlier pass's choice yet, a second random name must not replace the first. A 409
+      // means a newer env is on its way, and its event brings us back, as the write's own does.
+      const recorded = await custom
+        .replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'clowdenvironments', name, body: { ...env, status: { ...env.status, targetNamespace: chosen } } })
+        .then(() => true, ignoreConflict);
+      if (!recorded) return;
+      writer.writes.status++;
       return { outcome: outcome.add('updated', 'status', `target namespace ${chosen}`) };
     }
     if (!env.spec.targetNamespace && !caches.namespaces.get(targetNamespace)) {
@@ -155,7 +160,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     const ready = counts.managedDeployments === counts.readyDeployments && counts.managedTopics === counts.readyTopics;
     const broken = owned.filter((d) => !deploymentReady(d)).map((d) => `${d.metadata!.name}/${d.metadata!.namespace}`).sort();
     const apps = appsOf(env);
-    const wrote = await writeStatus(env, {
+    const wrote = await writer.writeStatus(env, {
       targetNamespace,
       ready,
       generation: env.metadata?.generation,
@@ -199,25 +204,11 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
 
   /** Records a failure, keeping what status already says, and throws so the queue retries with backoff. */
   async function fail(env: ClowdEnvironment, message: string): Promise<Result> {
-    await writeStatus(env, {
+    await writer.writeStatus(env, {
       ...env.status,
       conditions: reconcileConditions(env.status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
     });
     throw new Error(message);
-  }
-
-  /** Writes status only when it changed; returns whether it wrote. */
-  async function writeStatus(env: ClowdEnvironment, status: ClowdEnvironmentStatus): Promise<boolean> {
-    if (isDeepStrictEqual(status, env.status)) return false;
-    await custom.replaceClusterCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: 'clowdenvironments',
-      name: env.metadata!.name!,
-      body: { ...env, status },
-    });
-    writer.writes.status++;
-    return true;
   }
 }
 
@@ -232,7 +223,7 @@ function ignoreNotFound(error: { code?: number }): void {
   if (error.code !== 404) throw error;
 }
 
-/** Someone (a previous pass whose status write failed) created it already: nothing new. */
+/** 409: someone was first (a previous pass created the namespace, or wrote a newer env): nothing new. */
 function ignoreConflict(error: { code?: number }): false {
   if (error.code !== 409) throw error;
   return false;
