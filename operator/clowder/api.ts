@@ -146,6 +146,8 @@ export interface ClowdAppSpec {
   featureFlags?: boolean;
   dependencies?: string[];
   optionalDependencies?: string[];
+  /** Only `enabled` matters to the operator: it picks the database image (§14.1). */
+  cyndi?: { enabled?: boolean; appName?: string; additionalFilters?: unknown[]; insightsOnly?: boolean };
 }
 
 export interface JobSpec {

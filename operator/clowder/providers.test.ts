@@ -129,6 +129,20 @@ describe('§14.1 db local', () => {
   });
 });
 
+describe('§14.1 db local images', () => {
+  it('runs Clowder\'s pinned image of the version asked for, its cyndi variant for an app with cyndi enabled', async () => {
+    await deploy('pg16', full, [{ name: 'api' }], { database: { name: 'pg16', version: 16 } });
+    await deploy('cyndi12', full, [{ name: 'api' }], { database: { name: 'hosts' }, cyndi: { enabled: true, appName: 'hosts' } });
+    await deploy('cyndi16', full, [{ name: 'api' }], { database: { name: 'hosts', version: 16 }, cyndi: { enabled: true } });
+    const image = async (app: string) => (await apps.readNamespacedDeployment({ name: `${app}-db`, namespace: ns.name })).spec!.template.spec!.containers[0].image;
+    expect(await Promise.all(['pg16', 'cyndi12', 'cyndi16'].map(image))).toEqual([
+      'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
+      'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
+      'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1',
+    ]);
+  });
+});
+
 describe('§10 shared databases', () => {
   it('an app with sharedDbAppName gets the other app\'s database, and must list it as a dependency', async () => {
     const { config } = await deploy('reader', full, [{ name: 'api' }], { database: { sharedDbAppName: 'shop' }, dependencies: ['shop'] });
@@ -145,7 +159,8 @@ describe('§14.2 inMemoryDb redis', () => {
     expect(config.inMemoryDb).toEqual({ hostname: `cache-redis.${ns.name}.svc`, port: 6379, sslMode: false });
     const d = await apps.readNamespacedDeployment({ name: 'cache-redis', namespace: ns.name });
     expect(d.metadata!.labels).toEqual({ app: 'cache', 'env-app': 'cache-redis', service: 'redis' });
-    expect(d.spec!.template.spec!.containers[0].image).toBe('docker.io/valkey/valkey:8');
+    // Clowder's pinned image; the workshop's config replaces it (workshop-config.test.ts).
+    expect(d.spec!.template.spec!.containers[0].image).toBe('registry.redhat.io/rhel10/valkey-8:10.0');
     const cm = await core.readNamespacedConfigMap({ name: 'cache-redis', namespace: ns.name });
     expect(cm.data!['redis.conf']).toContain('protected-mode no');
     const s = await core.readNamespacedService({ name: 'cache-redis', namespace: ns.name });

@@ -32,7 +32,10 @@ export async function provide(build: AppBuild): Promise<void> {
 
   const namespace = app.metadata!.namespace!;
   const name = `${app.metadata!.name}-db`;
-  const image = build.settings.images.postgres[database.version ?? 12];
+  // With cyndi, a pipeline keeps a copy of the host inventory in the app's database; Clowder runs
+  // a variant of its image made for that.
+  const images = app.spec.cyndi?.enabled ? build.settings.images.postgresCyndi : build.settings.images.postgres;
+  const image = images[database.version ?? 12];
   if (!image) throw new ProviderError(`no default image for PostgreSQL version ${database.version}`);
 
   let secret = build.lookup.secret(namespace, name);
