@@ -24,6 +24,7 @@ const full = `full-${suffix}`;
 const other = `other-${suffix}`;
 const strimzi = `strimzi-${suffix}`;
 const minio = `minio-${suffix}`;
+const pvc = `pvc-${suffix}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 /** MinIO's own namespace, made by the test so that its pod goes to a fake node (the image exists nowhere here). */
 let minioNs: Awaited<ReturnType<typeof testNamespace>>;
@@ -59,6 +60,7 @@ beforeAll(async () => {
     { serviceConfig: { type: 'NodePort' } },
   ));
   await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+  await clowd.createEnv(environment(pvc, { db: { mode: 'local', pvc: true } }));
   minioNs = await testNamespace(kc, 'clowder-minio');
   await allowClowderPods(kc, minioNs.name);
   await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
@@ -69,9 +71,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [full, other, strimzi, minio]) await clowd.deleteEnv(env);
+  for (const env of [full, other, strimzi, minio, pvc]) await clowd.deleteEnv(env);
   await waitFor('the envs and apps to be gone', async () =>
-    [full, other, strimzi, minio].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
+    [full, other, strimzi, minio, pvc].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
   await operator?.manager.stop();
   await ns?.remove();
   await minioNs?.remove();
@@ -126,6 +128,18 @@ describe('§14.1 db local', () => {
     await waitFor('the annotated Deployment', async () =>
       (await apps.readNamespacedDeployment({ name: 'shop-api', namespace: ns.name })).metadata!.annotations?.touched ? true : undefined);
     expect((await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name })).data).toEqual(before);
+  });
+});
+
+describe('§14.1 db local on a volume', () => {
+  it('claims the volume with no class, and the API server gives it the default class, standard, as on kind', async () => {
+    await deploy('stock', pvc, [{ name: 'api' }], { database: { name: 'stock', dbVolumeSize: 'medium' } });
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: 'stock-db', namespace: ns.name });
+    expect(claim.metadata!.labels).toEqual({ app: 'stock', service: 'db' });
+    expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '3Gi' } }, storageClassName: 'standard' });
+    const d = await apps.readNamespacedDeployment({ name: 'stock-db', namespace: ns.name });
+    expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(d.spec!.template.spec!.volumes).toEqual([{ name: 'stock-db', persistentVolumeClaim: { claimName: 'stock-db' } }]);
   });
 });
 
