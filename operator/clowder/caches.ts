@@ -76,6 +76,7 @@ export function lookup(caches: Caches): Lookup {
     apps: () => caches.apps.list(),
     appRefs: () => caches.appRefs.list(),
     deployment: (namespace, name) => caches.deployments.get(`${namespace}/${name}`),
+    service: (namespace, name) => caches.services.get(`${namespace}/${name}`),
     secret: (namespace, name) => caches.secrets.get(`${namespace}/${name}`),
     secrets: (namespace) => caches.secrets.list(namespace),
     configMap: (namespace, name) => caches.configMaps.get(`${namespace}/${name}`),

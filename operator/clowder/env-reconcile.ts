@@ -11,6 +11,8 @@ import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, ty
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
+import { caBundle } from './providers/db/app-interface.ts';
+import { missingBootstrap } from './providers/kafka/app-interface.ts';
 import { KAFKA_CRD, kafkaCluster, kafkaEnvObjects, STRIMZI } from './providers/kafka/operator.ts';
 import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
 import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
@@ -133,6 +135,17 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       if (!kafka?.status?.listeners?.length) return fail(env, `kafka: cluster ${cluster} in ${namespace} reports no listeners yet: `);
       const topics = (await objects.list(STRIMZI, 'KafkaTopic', namespace, undefined, undefined, undefined, undefined, `env=${name}`)).items as StrimziObject[];
       Object.assign(strimzi, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
+    }
+
+    // The app-interface modes provision elsewhere; the env checks that what its apps will be given
+    // is there: Kafka's bootstrap Service, and the CA bundle of the databases (fetched once).
+    if (env.spec.providers.kafka.mode === 'app-interface') {
+      const missing = missingBootstrap(env, targetNamespace, lookup(caches));
+      if (missing) return fail(env, missing);
+    }
+    if (env.spec.providers.db?.mode === 'app-interface') {
+      const failed = await caBundle(env).then(() => undefined, (error: Error) => error.message);
+      if (failed) return fail(env, `runprov: database: ${failed}`);
     }
 
     // ### 8: Prune what we own in <tns> but did not write: a pull secret taken off the list.
