@@ -5,6 +5,8 @@
 //   postgres-database      installs the PostgresDatabase CRD, then runs that operator against the
 //                          PostgreSQL server of POSTGRES_URL (default: the one `npm run postgres -- up` started)
 //   clowder                installs the cloud.redhat.com CRDs, then runs the ClowdApp operator (all namespaces);
+//                          --config <clowder_config.json> its images (default: operator/clowder/workshop-config.json,
+//                          public images; `none`: Clowder's own pinned images);
 //                          --postgres-image <version>=<image> (repeatable) replaces a local database image
 // Each runs against the current kube context until Ctrl-C. Like every command that changes a
 // cluster, it acts only on a workshop context unless --context names another one. Out of the
@@ -19,7 +21,7 @@ import { installCrd } from '../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../operator/config-watcher/operator.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
-import { withPostgresImages } from '../operator/clowder/settings.ts';
+import { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } from '../operator/clowder/settings.ts';
 import { preparePostgresDatabaseOperator } from '../patterns/11-external-resource/run-operator.ts';
 import { guardedKubeConfig } from './cluster/context-guard.ts';
 
@@ -27,6 +29,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '0' },
+    config: { type: 'string' },
     'postgres-image': { type: 'string', multiple: true },
   },
 });
@@ -46,7 +49,8 @@ const programs: Record<string, (kubeConfig: KubeConfig) => Promise<Running>> = {
   },
   clowder: async (kubeConfig) => {
     await installClowderCrds(kubeConfig);
-    const settings = withPostgresImages(values['postgres-image'] ?? []);
+    const config = values.config === 'none' ? DEFAULT_SETTINGS : readConfig(values.config ?? WORKSHOP_CONFIG);
+    const settings = withPostgresImages(values['postgres-image'] ?? [], config);
     return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings }).manager);
   },
   'postgres-database': async (kubeConfig) =>

@@ -98,6 +98,14 @@ describe('local control plane', () => {
     expect(byImage).toEqual({ 'workshop:v1': 0, 'workshop:v2': 3 });
   });
 
+  it('gives a claim that names no class the default StorageClass, standard, as kind does', async () => {
+    const claim = await core.createNamespacedPersistentVolumeClaim({
+      namespace: ns.name,
+      body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+    });
+    expect(claim.spec!.storageClassName).toBe('standard');
+  });
+
   it('finishes a namespace deletion', async () => {
     const { name, remove } = await testNamespace(kc, 'doomed');
     await core.createNamespacedConfigMap({ namespace: name, body: { metadata: { name: 'x' }, data: { a: 'b' } } });

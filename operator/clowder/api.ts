@@ -49,13 +49,13 @@ export interface ClowdEnvironmentSpec {
       mode: string;
       managedSecretRef?: { name: string; namespace: string };
       managedPrefix?: string;
-      cluster?: { name?: string; namespace?: string; replicas?: number; storageSize?: string; deleteClaim?: boolean; version?: string; config?: Record<string, string>; resources?: object };
+      cluster?: { name?: string; namespace?: string; replicas?: number; storageSize?: string; deleteClaim?: boolean; version?: string; forceTLS?: boolean; config?: Record<string, string>; resources?: object };
       enableLegacyStrimzi?: boolean;
       pvc?: boolean;
       clusterName?: string;
       namespace?: string;
     };
-    db?: { mode: string; pvc?: boolean };
+    db?: { mode: string; pvc?: boolean; caBundleURL?: string };
     logging: { mode: string };
     objectStore: { mode: string; pvc?: boolean; images?: { minio?: string } };
     inMemoryDb: { mode: string; image?: string };
@@ -146,6 +146,8 @@ export interface ClowdAppSpec {
   featureFlags?: boolean;
   dependencies?: string[];
   optionalDependencies?: string[];
+  /** Only `enabled` matters to the operator: it picks the database image (§14.1). */
+  cyndi?: { enabled?: boolean; appName?: string; additionalFilters?: unknown[]; insightsOnly?: boolean };
 }
 
 export interface JobSpec {

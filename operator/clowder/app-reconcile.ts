@@ -3,12 +3,11 @@
 // only when the build succeeded: a failing pass leaves the cluster as it was (generated
 // credentials excepted, see createSecretOnce), and a passing pass that finds everything in place
 // writes nothing (§0).
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
+import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
-import { APP_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdAppStatus } from './api.ts';
+import { APP_FINALIZER, type ClowdApp } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
@@ -33,7 +32,6 @@ export interface AppReconcilerOptions {
 export function appReconciler({ kubeConfig, caches, writer, tracking, settings }: AppReconcilerOptions): Reconcile {
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 
   return async function reconcile(key) {
     const app = caches.apps.get(key);
@@ -141,7 +139,7 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       .map((d) => caches.deployments.get(`${namespace}/${d.metadata!.name}`) ?? d);
     const counts = countDeployments(owned);
     const ready = counts.managedDeployments === counts.readyDeployments;
-    const wrote = await writeStatus(app, {
+    const wrote = await writer.writeStatus(app, {
       ready,
       deployments: counts,
       generation: app.metadata?.generation,
@@ -157,28 +155,13 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
    */
   async function fail(app: ClowdApp, outcome: Outcome, message: string, retry = true): Promise<Result> {
     const previous = app.status ?? {};
-    await writeStatus(app, {
+    await writer.writeStatus(app, {
       ...previous,
       ready: previous.ready ?? false,
       conditions: reconcileConditions(previous.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
     });
     if (retry) throw new Error(message);
     return { outcome: outcome.fail(message) };
-  }
-
-  /** Writes status only when it changed: a settled app gets no status write on a resync. Returns whether it wrote. */
-  async function writeStatus(app: ClowdApp, status: ClowdAppStatus): Promise<boolean> {
-    if (isDeepStrictEqual(status, app.status)) return false;
-    await custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: 'clowdapps',
-      namespace: app.metadata!.namespace!,
-      name: app.metadata!.name!,
-      // With the resourceVersion we read: a newer app makes this a 409, and the retry reads it.
-      body: { ...app, status },
-    });
-    return true;
   }
 }
 

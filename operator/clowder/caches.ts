@@ -77,6 +77,7 @@ export function lookup(caches: Caches): Lookup {
     apps: () => caches.apps.list().filter((a) => a.spec),
     appRefs: () => caches.appRefs.list().filter((r) => r.spec),
     deployment: (namespace, name) => caches.deployments.get(`${namespace}/${name}`),
+    service: (namespace, name) => caches.services.get(`${namespace}/${name}`),
     secret: (namespace, name) => caches.secrets.get(`${namespace}/${name}`),
     secrets: (namespace) => caches.secrets.list(namespace),
     configMap: (namespace, name) => caches.configMaps.get(`${namespace}/${name}`),

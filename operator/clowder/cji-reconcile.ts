@@ -2,22 +2,21 @@
 // listed job becomes a batch/v1 Job owned by the invocation, built like the app's CronJob pods.
 // The invocation is one-shot: once it has invoked its jobs (status.jobMap is not empty), later
 // passes only follow the Jobs to Complete or Failed, and never start them again.
-import { BatchV1Api, CustomObjectsApi, type KubeConfig, type V1Job } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
+import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { setCondition } from '../runtime/conditions.ts';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { Outcome } from '../runtime/outcome.ts';
-import { GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
+import { type ClowdApp, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
 import type { Caches } from './caches.ts';
+import type { ObjectWriter } from './object-writer.ts';
 import { jobContainers, LINTER_ANNOTATIONS } from './providers/cronjob/default.ts';
 import { configVolumes, withoutKubectl } from './providers/deployment/default.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 
 type JobState = 'Invoked' | 'Complete' | 'Failed';
 
-export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; caches: Caches }): Reconcile {
+export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: KubeConfig; caches: Caches; writer: ObjectWriter }): Reconcile {
   const batch = kubeConfig.makeApiClient(BatchV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
 
   return async function reconcile(key) {
     const cji = caches.cjis.get(key);
@@ -97,11 +96,7 @@ export function cjiReconciler({ kubeConfig, caches }: { kubeConfig: KubeConfig; 
       ? { type: 'ReconciliationSuccessful', status: 'False', reason: 'ReconciliationNotComplete', message: '' }
       : { type: 'ReconciliationSuccessful', status: 'True', reason: 'ReconciliationSucceeded', message: '' });
     const status = { completed, jobMap, conditions };
-    if (isDeepStrictEqual(status, cji.status)) return false;
-    await custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP, version: VERSION, plural: 'clowdjobinvocations', namespace: cji.metadata!.namespace!, name: cji.metadata!.name!, body: { ...cji, status },
-    });
-    return true;
+    return writer.writeStatus(cji, status);
   }
 }
 

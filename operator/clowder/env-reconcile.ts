@@ -4,7 +4,6 @@
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
-import { isDeepStrictEqual } from 'node:util';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
@@ -12,6 +11,8 @@ import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, ty
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
+import { caBundle } from './providers/db/app-interface.ts';
+import { missingBootstrap } from './providers/kafka/app-interface.ts';
 import { KAFKA_CRD, kafkaCluster, kafkaEnvObjects, STRIMZI } from './providers/kafka/operator.ts';
 import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
 import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
@@ -70,8 +71,13 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       const wanted = env.spec.targetNamespace;
       if (wanted && !caches.namespaces.get(wanted)) return fail(env, `namespaces "${wanted}" not found`);
       const chosen = wanted || `clowdenv-${name}-${randomString(6, LOWER_ALPHANUMERIC)}`;
-      await writeStatus(env, { ...env.status, targetNamespace: chosen });
-      // The status write is an update event that brings us back.
+      // This one status write carries the resourceVersion we read: from a cache that has not seen
+      // an earlier pass's choice yet, a second random name must not replace the first. A 409
+      // means a newer env is on its way, and its event brings us back, as the write's own does.
+      const recorded = await custom
+        .replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'clowdenvironments', name, body: { ...env, status: { ...env.status, targetNamespace: chosen } } })
+        .then(() => true, ignoreConflict);
+      if (!recorded) return;
       return { outcome: outcome.add('updated', 'status', `target namespace ${chosen}`) };
     }
     if (!env.spec.targetNamespace && !caches.namespaces.get(targetNamespace)) {
@@ -132,6 +138,17 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       Object.assign(strimzi, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
     }
 
+    // The app-interface modes provision elsewhere; the env checks that what its apps will be given
+    // is there: Kafka's bootstrap Service, and the CA bundle of the databases (fetched once).
+    if (env.spec.providers.kafka.mode === 'app-interface') {
+      const missing = missingBootstrap(env, targetNamespace, lookup(caches));
+      if (missing) return fail(env, missing);
+    }
+    if (env.spec.providers.db?.mode === 'app-interface') {
+      const failed = await caBundle(env).then(() => undefined, (error: Error) => error.message);
+      if (failed) return fail(env, `runprov: database: ${failed}`);
+    }
+
     // ### 8: Prune what we own in <tns> but did not write: a pull secret taken off the list.
     // Env-owned objects in app namespaces (pull-secret copies, iqe-<env>) belong to app passes.
     const keys = new Set(written.map(objectKey));
@@ -157,7 +174,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     const ready = counts.managedDeployments === counts.readyDeployments && counts.managedTopics === counts.readyTopics;
     const broken = owned.filter((d) => !deploymentReady(d)).map((d) => `${d.metadata!.name}/${d.metadata!.namespace}`).sort();
     const apps = appsOf(env);
-    const wrote = await writeStatus(env, {
+    const wrote = await writer.writeStatus(env, {
       targetNamespace,
       ready,
       generation: env.metadata?.generation,
@@ -201,24 +218,11 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
 
   /** Records a failure, keeping what status already says, and throws so the queue retries with backoff. */
   async function fail(env: ClowdEnvironment, message: string): Promise<Result> {
-    await writeStatus(env, {
+    await writer.writeStatus(env, {
       ...env.status,
       conditions: reconcileConditions(env.status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
     });
     throw new Error(message);
-  }
-
-  /** Writes status only when it changed; returns whether it wrote. */
-  async function writeStatus(env: ClowdEnvironment, status: ClowdEnvironmentStatus): Promise<boolean> {
-    if (isDeepStrictEqual(status, env.status)) return false;
-    await custom.replaceClusterCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: 'clowdenvironments',
-      name: env.metadata!.name!,
-      body: { ...env, status },
-    });
-    return true;
   }
 }
 
@@ -233,7 +237,7 @@ function ignoreNotFound(error: { code?: number }): void {
   if (error.code !== 404) throw error;
 }
 
-/** Someone (a previous pass whose status write failed) created it already: nothing new. */
+/** 409: someone was first (a previous pass created the namespace, or wrote a newer env): nothing new. */
 function ignoreConflict(error: { code?: number }): false {
   if (error.code !== 409) throw error;
   return false;

@@ -2,8 +2,10 @@
 // status subresource, required fields, pruning of unknown fields, and the CEL rules that stand
 // in for Clowder's admission webhook.
 import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { resolveBinaries } from '../../scripts/cluster/binaries.ts';
 import { testKubeConfig, testNamespace } from '../../test/cluster.ts';
 import { clowdApp, clowdClient, environment } from './fixtures.ts';
 import { installCrds } from './install-crds.ts';
@@ -51,15 +53,39 @@ describe('§1.2-§1.6 schemas', () => {
     ['an app without envName', { deployments: [] }, 'spec.envName: Required value'],
     ['a deployment without podSpec', { envName: 'e', deployments: [{ name: 'a' }] }, 'podSpec: Required value'],
     ['a bad apiPath', { envName: 'e', deployments: [{ name: 'a', podSpec: {}, webServices: { public: { apiPaths: ['/nope'] } } }] }, 'should match'],
-    ['database.name with sharedDbAppName', { envName: 'e', database: { name: 'x', sharedDbAppName: 'y' } }, 'cannot set database.name and database.sharedDbAppName together'],
-    ['several init containers, one unnamed', { envName: 'e', deployments: [{ name: 'a', podSpec: { initContainers: [{ name: 'x' }, {}] } }] }, 'multiple init containers must have name'],
-    ['a Recreate strategy with public web', { envName: 'e', deployments: [{ name: 'a', podSpec: {}, web: true, deploymentStrategy: { privateStrategy: 'Recreate' } }] }, 'privateStrategy Recreate is not allowed'],
-    ['an unknown sidecar', { envName: 'e', deployments: [{ name: 'a', podSpec: { sidecars: [{ name: 'proxy' }] } }] }, 'sidecar name must be token-refresher or otel-collector'],
+    ['database.name with sharedDbAppName', { envName: 'e', database: { name: 'x', sharedDbAppName: 'y' } }, 'spec.database: Forbidden: cannot set db name and sharedDbApp Name together'],
+    ['several init containers, one unnamed', { envName: 'e', deployments: [{ name: 'a', podSpec: { initContainers: [{ name: 'x' }, {}] } }] }, 'spec.deployments[0].podSpec.initContainers: Forbidden: multiple initcontainers must have a name'],
+    ['a shared database with cyndi', { envName: 'e', database: { sharedDbAppName: 'y' }, cyndi: { enabled: true } }, 'spec.database: Forbidden: cannot use cyndi with a shared database'],
+    ['a Recreate strategy with public web', { envName: 'e', deployments: [{ name: 'a', podSpec: {}, web: true, deploymentStrategy: { privateStrategy: 'Recreate' } }] }, 'spec.deployments[0]: Forbidden: privateStrategy cannot be set to recreate for public web enabled deployments'],
+    ['an unknown sidecar', { envName: 'e', deployments: [{ name: 'a', podSpec: { sidecars: [{ name: 'proxy' }] } }] }, 'spec.deployments[0].podSpec.sidecars: Forbidden: Sidecar is of unknown type, must be one of [token-refresher] or [otel-collector]'],
   ])('refuses %s', async (_name, spec, message) => {
     const app = { ...clowdApp('bad', ns.name, 'e', []), spec } as never;
     const error = await clowd.createApp(app).then(() => undefined, (e: { code: number; body: string }) => e);
     expect(error?.code).toBe(422);
     expect(error?.body).toContain(message);
+  });
+
+  // What a learner sees. Clowder's webhook answers with the Status of its field errors (422
+  // Invalid, each cause "Forbidden"), which kubectl prints the same way; the field paths are the
+  // schema's here, Clowder's Go types' there (spec.Deployment[0], spec.Database.Name…).
+  it('refuses an app breaking three webhook rules as Clowder does, through kubectl', async () => {
+    const { kubectl } = await resolveBinaries(() => {});
+    const app = clowdApp('bad', ns.name, 'e', [{
+      name: 'web',
+      webServices: { public: { enabled: true } },
+      deploymentStrategy: { privateStrategy: 'Recreate' },
+      podSpec: { image: 'quay.io/example/app:1', initContainers: [{ name: 'first' }, { image: 'quay.io/example/init:1' }] },
+    }], { database: { name: 'bad', sharedDbAppName: 'other' } });
+    const result = spawnSync(kubectl, ['apply', '-f', '-'], { input: JSON.stringify(app), encoding: 'utf8', env: { ...process.env, KUBECONFIG: inject('kubeconfig') } });
+    expect(result.stderr).toBe([
+      'The ClowdApp "bad" is invalid: ',
+      '* spec.database: Forbidden: cannot set db name and sharedDbApp Name together',
+      '* spec.deployments[0]: Forbidden: privateStrategy cannot be set to recreate for public web enabled deployments',
+      '* spec.deployments[0].podSpec.initContainers: Forbidden: multiple initcontainers must have a name',
+      '',
+    ].join('\n'));
+    const error = await clowd.createApp(app).then(() => undefined, (e: { code: number; body: string }) => e);
+    expect([error?.code, JSON.parse(error!.body).reason]).toEqual([422, 'Invalid']);
   });
 
   it('requires status.ready, condition messages and the CJI jobMap', async () => {

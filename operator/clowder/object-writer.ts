@@ -16,10 +16,11 @@
 //    is needed to remove it. We remember the last applied form per object for that. After a
 //    restart the memory is empty, so every object is applied once; an unchanged apply is a no-op
 //    on the server.
-import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { isDeepStrictEqual } from 'node:util';
 import { apply } from '../runtime/apply.ts';
 import type { Change } from '../runtime/outcome.ts';
-import { FIELD_MANAGER } from './api.ts';
+import { FIELD_MANAGER, GROUP, VERSION } from './api.ts';
 
 export function objectKey(object: KubernetesObject): string {
   const { namespace, name } = object.metadata ?? {};
@@ -28,10 +29,30 @@ export function objectKey(object: KubernetesObject): string {
 
 export class ObjectWriter {
   readonly #client: KubernetesObjectApi;
+  readonly #custom: CustomObjectsApi;
   readonly #lastApplied = new Map<string, string>();
 
   constructor(kubeConfig: KubeConfig) {
     this.#client = KubernetesObjectApi.makeApiClient(kubeConfig);
+    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /**
+   * Writes the status of one of our own kinds, only when it changed; returns whether it wrote.
+   * Only the operator writes these statuses, and each pass computes the whole of it, so we send a
+   * JSON patch that replaces /status and carry no resourceVersion. An update carrying the one we
+   * read would fail with 409 Conflict whenever the cache is a moment behind our own last write,
+   * which is the rule for a new object: its finalizer, then its first status, then events about
+   * its env and its Deployments, all within a few milliseconds.
+   */
+  async writeStatus<S>(object: KubernetesObject & { status?: S }, status: S): Promise<boolean> {
+    if (isDeepStrictEqual(status, object.status)) return false;
+    const { name, namespace } = object.metadata!;
+    const request = { group: GROUP, version: VERSION, plural: `${object.kind!.toLowerCase()}s`, name: name!, body: [{ op: 'add', path: '/status', value: status }] };
+    const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+    if (namespace) await this.#custom.patchNamespacedCustomObjectStatus({ ...request, namespace }, jsonPatch);
+    else await this.#custom.patchClusterCustomObjectStatus(request, jsonPatch);
+    return true;
   }
 
   /**

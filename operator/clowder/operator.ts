@@ -115,7 +115,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.jobs, keysFor: (job) => ownerKeyIn(job, 'ClowdJobInvocation') },
       { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec?.appName === app.metadata?.name).map(keyOf) },
     ],
-    reconcile: cjiReconciler({ kubeConfig, caches }),
+    reconcile: cjiReconciler({ kubeConfig, caches, writer }),
     ...common,
   });
 

@@ -24,6 +24,7 @@ const full = `full-${suffix}`;
 const other = `other-${suffix}`;
 const strimzi = `strimzi-${suffix}`;
 const minio = `minio-${suffix}`;
+const pvc = `pvc-${suffix}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 /** MinIO's own namespace, made by the test so that its pod goes to a fake node (the image exists nowhere here). */
 let minioNs: Awaited<ReturnType<typeof testNamespace>>;
@@ -59,6 +60,7 @@ beforeAll(async () => {
     { serviceConfig: { type: 'NodePort' } },
   ));
   await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+  await clowd.createEnv(environment(pvc, { db: { mode: 'local', pvc: true } }));
   minioNs = await testNamespace(kc, 'clowder-minio');
   await allowClowderPods(kc, minioNs.name);
   await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
@@ -69,9 +71,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [full, other, strimzi, minio]) await clowd.deleteEnv(env);
+  for (const env of [full, other, strimzi, minio, pvc]) await clowd.deleteEnv(env);
   await waitFor('the envs and apps to be gone', async () =>
-    [full, other, strimzi, minio].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
+    [full, other, strimzi, minio, pvc].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
   await operator?.manager.stop();
   await ns?.remove();
   await minioNs?.remove();
@@ -129,6 +131,32 @@ describe('§14.1 db local', () => {
   });
 });
 
+describe('§14.1 db local on a volume', () => {
+  it('claims the volume with no class, and the API server gives it the default class, standard, as on kind', async () => {
+    await deploy('stock', pvc, [{ name: 'api' }], { database: { name: 'stock', dbVolumeSize: 'medium' } });
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: 'stock-db', namespace: ns.name });
+    expect(claim.metadata!.labels).toEqual({ app: 'stock', service: 'db' });
+    expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '3Gi' } }, storageClassName: 'standard' });
+    const d = await apps.readNamespacedDeployment({ name: 'stock-db', namespace: ns.name });
+    expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
+    expect(d.spec!.template.spec!.volumes).toEqual([{ name: 'stock-db', persistentVolumeClaim: { claimName: 'stock-db' } }]);
+  });
+});
+
+describe('§14.1 db local images', () => {
+  it('runs Clowder\'s pinned image of the version asked for, its cyndi variant for an app with cyndi enabled', async () => {
+    await deploy('pg16', full, [{ name: 'api' }], { database: { name: 'pg16', version: 16 } });
+    await deploy('cyndi12', full, [{ name: 'api' }], { database: { name: 'hosts' }, cyndi: { enabled: true, appName: 'hosts' } });
+    await deploy('cyndi16', full, [{ name: 'api' }], { database: { name: 'hosts', version: 16 }, cyndi: { enabled: true } });
+    const image = async (app: string) => (await apps.readNamespacedDeployment({ name: `${app}-db`, namespace: ns.name })).spec!.template.spec!.containers[0].image;
+    expect(await Promise.all(['pg16', 'cyndi12', 'cyndi16'].map(image))).toEqual([
+      'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
+      'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
+      'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1',
+    ]);
+  });
+});
+
 describe('§10 shared databases', () => {
   it('an app with sharedDbAppName gets the other app\'s database, and must list it as a dependency', async () => {
     const { config } = await deploy('reader', full, [{ name: 'api' }], { database: { sharedDbAppName: 'shop' }, dependencies: ['shop'] });
@@ -145,7 +173,8 @@ describe('§14.2 inMemoryDb redis', () => {
     expect(config.inMemoryDb).toEqual({ hostname: `cache-redis.${ns.name}.svc`, port: 6379, sslMode: false });
     const d = await apps.readNamespacedDeployment({ name: 'cache-redis', namespace: ns.name });
     expect(d.metadata!.labels).toEqual({ app: 'cache', 'env-app': 'cache-redis', service: 'redis' });
-    expect(d.spec!.template.spec!.containers[0].image).toBe('docker.io/valkey/valkey:8');
+    // Clowder's pinned image; the workshop's config replaces it (workshop-config.test.ts).
+    expect(d.spec!.template.spec!.containers[0].image).toBe('registry.redhat.io/rhel10/valkey-8:10.0');
     const cm = await core.readNamespacedConfigMap({ name: 'cache-redis', namespace: ns.name });
     expect(cm.data!['redis.conf']).toContain('protected-mode no');
     const s = await core.readNamespacedService({ name: 'cache-redis', namespace: ns.name });

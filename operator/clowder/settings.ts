@@ -1,7 +1,12 @@
 // The operator's own configuration: what an environment does not say. Images of the local
-// providers follow Clowder's precedence (§14): a field on the ClowdEnvironment, else these
-// settings, else the defaults below. The defaults are public images that any cluster (kind
-// included) can pull without registry credentials.
+// providers follow Clowder's precedence (§14): a field on the ClowdEnvironment, else the
+// operator's config file, else the defaults below, which are the images Clowder pins.
+//
+// The config file has the shape of Clowder's clowder_config.json (its `images` and `settings`
+// keys); Clowder ignores keys it does not know, and so do we. The database images are the kit's
+// addition (`images.postgres`, `images.postgresCyndi`, by major version): Clowder pins them in its
+// code, and neither its config nor the ClowdEnvironment can change them.
+import { readFileSync } from 'node:fs';
 
 export interface Settings {
   /** Where the operator runs: MinIO's NetworkPolicy lets this namespace in (§14.3). */
@@ -11,6 +16,8 @@ export interface Settings {
   images: {
     /** PostgreSQL by major version; images must follow the sclorg conventions (POSTGRESQL_* env, /var/lib/pgsql/data). */
     postgres: Record<number, string>;
+    /** The same for apps with `cyndi.enabled` (Clowder's variants made for cyndi's inventory copy). */
+    postgresCyndi: Record<number, string>;
     redis: string;
     minio: string;
   };
@@ -21,7 +28,6 @@ export const DEFAULT_SETTINGS: Settings = {
   operatorNamespace: process.env.POD_NAMESPACE || 'clowder-system',
   recycleAnnotation: 'qontract.recycle',
   images: {
-    // Clowder's own defaults; quay.io/cloudservices is public.
     postgres: {
       12: 'quay.io/cloudservices/postgresql-rds:12-2318dee',
       13: 'quay.io/cloudservices/postgresql-rds:13-2318dee',
@@ -29,12 +35,48 @@ export const DEFAULT_SETTINGS: Settings = {
       15: 'quay.io/cloudservices/postgresql-rds:15-2318dee',
       16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
     },
-    // Clowder defaults to registry.redhat.io/rhel10/valkey-8, which needs Red Hat credentials;
-    // the upstream Valkey image has the same valkey-cli the probe runs.
-    redis: 'docker.io/valkey/valkey:8',
+    postgresCyndi: {
+      12: 'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
+      13: 'quay.io/cloudservices/postgresql-rds:cyndi-13-2318dee',
+      14: 'quay.io/cloudservices/postgresql-rds:cyndi-14-2318dee',
+      15: 'quay.io/cloudservices/postgresql-rds:cyndi-15-2318dee',
+      16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1',
+    },
+    // Red Hat's registry: pulling needs a Red Hat login (see workshop-config.json).
+    redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
   },
 };
+
+/** The workshop's config: images that every cluster (kind, the real node) pulls without credentials. */
+export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url);
+
+/** The part of clowder_config.json we read, plus the kit's database images. */
+interface ConfigFile {
+  images?: { inMemoryDB?: string; objectStoreMinio?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
+  settings?: { restarterAnnotation?: string };
+}
+
+/** Settings from a config file over `base`; a field the file leaves out or empty keeps base's value, as in Clowder. */
+export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS): Settings {
+  let config: ConfigFile;
+  try {
+    config = JSON.parse(readFileSync(file, 'utf8')) as ConfigFile;
+  } catch (error) {
+    throw new Error(`cannot read the operator's config ${file}: ${(error as Error).message}`);
+  }
+  const { images = {}, settings = {} } = config;
+  return {
+    ...base,
+    recycleAnnotation: settings.restarterAnnotation || base.recycleAnnotation,
+    images: {
+      postgres: { ...base.images.postgres, ...images.postgres },
+      postgresCyndi: { ...base.images.postgresCyndi, ...images.postgresCyndi },
+      redis: images.inMemoryDB || base.images.redis,
+      minio: images.objectStoreMinio || base.images.minio,
+    },
+  };
+}
 
 /**
  * These settings with other images for the local database, from `<version>=<image>` pairs (the

@@ -1,5 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, withPostgresImages } from './settings.ts';
+import { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } from './settings.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'clowder-config-'));
+function configFile(content: string): string {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, content);
+  return file;
+}
+
+describe('DEFAULT_SETTINGS', () => {
+  it('are the images Clowder pins, for every PostgreSQL version it knows, with and without cyndi', () => {
+    expect(DEFAULT_SETTINGS.images).toEqual({
+      postgres: {
+        12: 'quay.io/cloudservices/postgresql-rds:12-2318dee',
+        13: 'quay.io/cloudservices/postgresql-rds:13-2318dee',
+        14: 'quay.io/cloudservices/postgresql-rds:14-2318dee',
+        15: 'quay.io/cloudservices/postgresql-rds:15-2318dee',
+        16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
+      },
+      postgresCyndi: {
+        12: 'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
+        13: 'quay.io/cloudservices/postgresql-rds:cyndi-13-2318dee',
+        14: 'quay.io/cloudservices/postgresql-rds:cyndi-14-2318dee',
+        15: 'quay.io/cloudservices/postgresql-rds:cyndi-15-2318dee',
+        16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1',
+      },
+      redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
+      minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
+    });
+  });
+});
+
+describe('readConfig', () => {
+  it('reads Clowder\'s clowder_config.json keys and the kit\'s database images, keeping the defaults of what it leaves out', () => {
+    const settings = readConfig(configFile(JSON.stringify({
+      images: { inMemoryDB: 'example.com/valkey:8', objectStoreMinio: '', caddy: 'ignored', postgresCyndi: { 15: 'example.com/pg-cyndi:15' } },
+      settings: { restarterAnnotation: 'example.com/restart' },
+      features: { createServiceMonitor: true },
+    })));
+    expect(settings).toEqual({
+      ...DEFAULT_SETTINGS,
+      recycleAnnotation: 'example.com/restart',
+      images: { ...DEFAULT_SETTINGS.images, redis: 'example.com/valkey:8', postgresCyndi: { ...DEFAULT_SETTINGS.images.postgresCyndi, 15: 'example.com/pg-cyndi:15' } },
+    });
+  });
+
+  it('the workshop\'s config replaces only the image that needs a registry login', () => {
+    expect(readConfig(WORKSHOP_CONFIG)).toEqual({ ...DEFAULT_SETTINGS, images: { ...DEFAULT_SETTINGS.images, redis: 'docker.io/valkey/valkey:8' } });
+  });
+
+  it('names the file it cannot read or parse', () => {
+    expect(() => readConfig(join(dir, 'missing.json'))).toThrow(/^cannot read the operator's config .*missing\.json: ENOENT/);
+    const bad = configFile('{"images": ');
+    expect(() => readConfig(bad)).toThrow(`cannot read the operator's config ${bad}: `);
+  });
+});
 
 describe('withPostgresImages', () => {
   it('replaces the images of the versions named, and nothing else', () => {

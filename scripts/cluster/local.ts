@@ -3,7 +3,7 @@
 // Ready and gives them IPs). Deployments really roll out and EndpointSlices really fill; no
 // container runs. kwokctl's "binary" runtime does the process management (certificates, flags,
 // PID files, start order), so this file only decides what to start and waits for it.
-import { CoreV1Api, KubeConfig, VersionApi, type V1Node } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, StorageV1Api, VersionApi, type V1Node, type V1StorageClass } from '@kubernetes/client-node';
 import { mkdir, open, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -86,6 +86,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
       await kwok(['create', 'cluster', '--name', CLUSTER_NAME, '--config', config,
         '--kubeconfig', cluster.kubeconfig, '--wait', '60s']);
       await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
+      await ensureStorageClass(cluster);
       if (nodeBinaries) await startRealNode(cluster.workdir, cluster.kubeconfig, kubeConfigFor(cluster), nodeBinaries, log);
       rememberCluster(kubeConfigFor(cluster), LOCAL_CONTEXT);
     } catch (error) {
@@ -96,6 +97,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
     return;
   }
   await ensureNodes(cluster, options.nodes ?? NODE_COUNT, realNode, log);
+  await ensureStorageClass(cluster);
   rememberCluster(kubeConfigFor(cluster), LOCAL_CONTEXT);
 }
 
@@ -183,6 +185,25 @@ function fakeNode(name: string, realNode: boolean): V1Node {
       capacity: { cpu: '8', memory: '32Gi', pods: '110' },
     },
   };
+}
+
+/**
+ * kind's default StorageClass, by name and settings: a PersistentVolumeClaim that names no class
+ * gets `storageClassName: standard` from the API server (its DefaultStorageClass admission
+ * plugin), on this cluster as on kind. Nothing here provisions volumes for it: such a claim
+ * stays Pending, as it would without a class.
+ */
+export const DEFAULT_STORAGE_CLASS: V1StorageClass = {
+  metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+  provisioner: 'rancher.io/local-path',
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+};
+
+async function ensureStorageClass(cluster: LocalCluster): Promise<void> {
+  const storage = kubeConfigFor(cluster).makeApiClient(StorageV1Api);
+  const exists = (await storage.listStorageClass()).items.some((c) => c.metadata?.name === DEFAULT_STORAGE_CLASS.metadata!.name);
+  if (!exists) await storage.createStorageClass({ body: DEFAULT_STORAGE_CLASS });
 }
 
 async function readyNodes(core: CoreV1Api): Promise<number> {

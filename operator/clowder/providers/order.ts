@@ -8,6 +8,7 @@
 import type { ClowdEnvironmentSpec } from '../api.ts';
 import * as confighash from './confighash/default.ts';
 import * as cronjob from './cronjob/default.ts';
+import * as dbAppInterface from './db/app-interface.ts';
 import * as dbLocal from './db/local.ts';
 import * as dbNone from './db/none.ts';
 import * as deployment from './deployment/default.ts';
@@ -17,6 +18,7 @@ import * as featureflagsNone from './featureflags/none.ts';
 import * as inmemorydbElasticache from './inmemorydb/elasticache.ts';
 import * as inmemorydbNone from './inmemorydb/none.ts';
 import * as inmemorydbRedis from './inmemorydb/redis.ts';
+import * as kafkaAppInterface from './kafka/app-interface.ts';
 import * as kafkaManaged from './kafka/managed.ts';
 import * as kafkaNone from './kafka/none.ts';
 import * as kafkaOperator from './kafka/operator.ts';
@@ -80,7 +82,7 @@ export const PROVIDERS: readonly Entry[] = [
     why: 'backing services come after the app\'s own objects; a local database adds its own Deployment',
     mode: (p) => p.db?.mode,
     kind: 'db',
-    modes: { none: dbNone.provide, local: dbLocal.provide },
+    modes: { none: dbNone.provide, local: dbLocal.provide, 'app-interface': dbAppInterface.provide },
   },
   {
     name: 'featureflags',
@@ -115,7 +117,7 @@ export const PROVIDERS: readonly Entry[] = [
     why: 'after the other backing services, as in Clowder; managed mode is config only',
     mode: (p) => p.kafka.mode,
     kind: 'kafka',
-    modes: { none: kafkaNone.provide, managed: kafkaManaged.provide, operator: kafkaOperator.provide },
+    modes: { none: kafkaNone.provide, managed: kafkaManaged.provide, operator: kafkaOperator.provide, 'app-interface': kafkaAppInterface.provide },
   },
   {
     name: 'namespace',

@@ -28,6 +28,7 @@ async function build(app: ClowdApp, env = environment('demo'), others: ClowdApp[
       apps: () => [app, ...others],
       appRefs: () => refs,
       deployment: () => undefined,
+      service: () => undefined,
       secret: () => undefined,
       secrets: () => [],
       configMap: () => undefined,

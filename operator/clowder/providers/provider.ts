@@ -16,6 +16,7 @@ export interface Lookup {
   apps(): ClowdApp[];
   appRefs(): ClowdAppRef[];
   deployment(namespace: string, name: string): V1Deployment | undefined;
+  service(namespace: string, name: string): V1Service | undefined;
   secret(namespace: string, name: string): V1Secret | undefined;
   secrets(namespace: string): V1Secret[];
   configMap(namespace: string, name: string): V1ConfigMap | undefined;

@@ -1,0 +1,153 @@
+// The app-interface modes of the database and of Kafka (§15.4), on the real local control plane:
+// what someone else provisioned (RDS credentials in Secrets, a Strimzi Kafka with its topics)
+// becomes the app's config; what is missing is named in the env's or the app's conditions, in
+// Clowder's words. The RDS CA bundle comes from a server of the test's own on 127.0.0.1.
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import type { ClowdApp, ClowdAppSpec, ClowdEnvironment } from './api.ts';
+import type { AppConfig } from './client/app-config.ts';
+import { validateAppConfig } from './config/schema.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { installCrds } from './install-crds.ts';
+import { clowderOperator } from './operator.ts';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const clowd = clowdClient(kc);
+const suffix = randomBytes(3).toString('hex');
+const [ai, noKafka, noCa] = ['ai', 'no-kafka', 'no-ca'].map((n) => `${n}-${suffix}`);
+const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIBrdsca\n-----END CERTIFICATE-----\n';
+const TOPIC_CRD = 'kafkatopics.kafka.strimzi.io';
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operator: ReturnType<typeof clowderOperator>;
+let server: Server;
+let origin: string;
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const secret = (name: string, data: Record<string, string>, annotations?: Record<string, string>) =>
+  core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name, annotations }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) } });
+const rds = (host: string, user: string) => ({ 'db.host': host, 'db.port': '5432', 'db.user': user, 'db.password': `${user}-pw`, 'db.name': user });
+
+beforeAll(async () => {
+  // The CA bundle's server: /rds.pem, 404 for anything else, and only for its own Host.
+  server = createServer((req, res) => {
+    const own = req.headers.host === `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.writeHead(own && req.url === '/rds.pem' ? 200 : own ? 404 : 421).end(own && req.url === '/rds.pem' ? BUNDLE : '');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  await installCrds(kc);
+  ns = await testNamespace(kc, 'clowder-app-interface');
+  await allowClowderPods(kc, ns.name);
+  // What App Interface would have provisioned: RDS Secrets (a read replica's sorts first), the
+  // Kafka cluster's bootstrap Service and CA.
+  await secret('a-orders-replica', rds('orders-readonly.abc.rds.example.com', 'replica'));
+  await secret('orders-rds', rds('orders-prod.abc.rds.example.com', 'orders'));
+  await secret('billing-creds', rds('elsewhere.rds.example.com', 'billing'), { 'clowder/database': 'billing' });
+  await core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'kafka-kafka-bootstrap' }, spec: { ports: [{ port: 9093 }] } } });
+  await secret('kafka-cluster-ca-cert', { 'ca.crt': 'KAFKA-CA' });
+  const kafka = (name: string) => ({ mode: 'app-interface', cluster: { name, namespace: ns.name, forceTLS: true } });
+  await clowd.createEnv(environment(ai, { db: { mode: 'app-interface', caBundleURL: `${origin}/rds.pem` }, kafka: kafka('kafka') }));
+  await clowd.createEnv(environment(noKafka, { kafka: kafka('absent') }));
+  await clowd.createEnv(environment(noCa, { db: { mode: 'app-interface', caBundleURL: `${origin}/gone.pem` } }));
+  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
+  await operator.manager.start();
+  await operator.manager.leading;
+});
+
+afterAll(async () => {
+  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
+  for (const env of [ai, noKafka, noCa]) await clowd.deleteEnv(env);
+  await waitFor('the envs and apps to be gone', async () => ([ai, noKafka, noCa].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
+  await operator?.manager.stop();
+  await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: TOPIC_CRD }).catch(() => undefined);
+  await ns?.remove();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+async function deploy(name: string, spec: Partial<ClowdAppSpec>): Promise<AppConfig> {
+  await clowd.createApp(clowdApp(name, ns.name, ai, [{ name: 'api' }], spec));
+  await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(ns.name, name)));
+  const stored = await core.readNamespacedSecret({ name, namespace: ns.name });
+  const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
+  expect(validateAppConfig(config)).toEqual([]);
+  return config;
+}
+
+async function failed(read: () => Promise<ClowdApp | ClowdEnvironment>): Promise<string> {
+  const object = await waitFor('ReconciliationFailed', async () => {
+    const o = await read();
+    return condition(o, 'ReconciliationFailed')?.status === 'True' ? o : undefined;
+  });
+  return condition(object, 'ReconciliationFailed')!.message!;
+}
+
+describe('the env halves', () => {
+  it('an env is ready once the bootstrap Service exists and the CA bundle is fetched', async () => {
+    const env = (await waitFor('the env to reconcile', reconciled(() => clowd.readEnv(ai)))) as ClowdEnvironment;
+    expect(env.status!.ready).toBe(true);
+  });
+
+  it('names the missing bootstrap Service, and a CA bundle it could not fetch', async () => {
+    expect(await failed(() => clowd.readEnv(noKafka))).toBe(`runprov: kafka: Cannot find kafka bootstrap service ${ns.name}:absent-kafka-bootstrap: `);
+    expect(await failed(() => clowd.readEnv(noCa))).toBe('runprov: database: Failed to fetch RDS CA bundle: Bad status code: 404: ');
+  });
+});
+
+describe('database app-interface', () => {
+  const expected = (user: string, host: string) => ({
+    adminPassword: `${user}-pw`, adminUsername: user, hostname: host, name: user, password: `${user}-pw`, port: 5432,
+    rdsCa: BUNDLE, sslMode: 'verify-full', username: user,
+  });
+
+  it('finds the Secret whose host is <database.name>-<something>, skipping read replicas, and adds the CA bundle', async () => {
+    expect((await deploy('orders', { database: { name: 'orders' } })).database).toEqual(expected('orders', 'orders-prod.abc.rds.example.com'));
+  });
+
+  it('takes the Secret annotated with the app\'s name first', async () => {
+    expect((await deploy('billing', { database: { name: 'ledger' } })).database).toEqual(expected('billing', 'elsewhere.rds.example.com'));
+  });
+
+  it('gives an app with sharedDbAppName the other app\'s database', async () => {
+    expect((await deploy('reports', { database: { sharedDbAppName: 'orders' }, dependencies: ['orders'] })).database).toEqual(expected('orders', 'orders-prod.abc.rds.example.com'));
+  });
+
+  it('names the Secret it did not find', async () => {
+    await clowd.createApp(clowdApp('lost', ns.name, ai, [{ name: 'api' }], { database: { name: 'lost' } }));
+    expect(await failed(() => clowd.readApp(ns.name, 'lost'))).toBe(`runapp: database: Missing dependencies: [source: database, details: DB secret matching app 'lost' not found in namespace '${ns.name}']`);
+  });
+});
+
+describe('§15.4 kafka app-interface', () => {
+  it('waits for each topic as a KafkaTopic, then gives the TLS bootstrap broker with the cluster\'s CA', async () => {
+    await clowd.createApp(clowdApp('events', ns.name, ai, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'ev' }] }));
+    expect(await failed(() => clowd.readApp(ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${ns.name}']`);
+
+    // Strimzi's part, played by the test: its KafkaTopic kind (a stand-in CRD) and the topic.
+    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: {
+      metadata: { name: TOPIC_CRD },
+      spec: {
+        group: 'kafka.strimzi.io', scope: 'Namespaced', names: { kind: 'KafkaTopic', plural: 'kafkatopics', singular: 'kafkatopic', listKind: 'KafkaTopicList' },
+        versions: [{ name: 'v1beta2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+      },
+    } });
+    const topic = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 'ev' }, spec: {} };
+    await waitFor('the KafkaTopic kind', () => kc.makeApiClient(CustomObjectsApi)
+      .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: ns.name, body: topic }).catch(() => undefined));
+    // Nothing watches KafkaTopics: the app finds it on its next retry; we save the backoff.
+    operator.controllers.app.queue.add(`${ns.name}/events`);
+    await waitFor('events to reconcile', reconciled(() => clowd.readApp(ns.name, 'events')));
+    const stored = await core.readNamespacedSecret({ name: 'events', namespace: ns.name });
+    const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
+    expect(config.kafka).toEqual({
+      brokers: [{ cacert: 'KAFKA-CA', hostname: `kafka-kafka-bootstrap.${ns.name}.svc`, port: 9093, securityProtocol: 'SSL' }],
+      topics: [{ name: 'ev', requestedName: 'ev' }],
+    });
+    expect(validateAppConfig(config)).toEqual([]);
+  });
+});
