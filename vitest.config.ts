@@ -4,11 +4,11 @@ export default defineConfig({
   test: {
     // The integration tier: tests beside the code and the cross-cutting suites in test/, against
     // real servers. The unit tier (*.unit.test.ts) has its own config, vitest.unit.config.ts.
-    include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.test.ts'],
+    include: ['{kind,patterns,operator,sidecars,scripts,site,test}/**/*.test.ts'],
     exclude: ['**/*.unit.test.ts', '**/node_modules/**'],
     // One real local control plane for the whole run (or the workshop cluster in KUBECONFIG).
-    // The lessons' PostgreSQL server: one of its own per run (scripts/postgres/test-setup.ts).
-    globalSetup: ['test/global-setup.ts', 'scripts/postgres/test-setup.ts'],
+    // The lessons' PostgreSQL server: one of its own per run (test/postgres-setup.ts).
+    globalSetup: ['test/global-setup.ts', 'test/postgres-setup.ts'],
     // Real API round trips: a rollout takes seconds, not milliseconds.
     testTimeout: 300_000,
     hookTimeout: 120_000,

@@ -5,6 +5,6 @@ import { defineConfig } from 'vitest/config';
 // control plane or PostgreSQL starts and the tier runs anywhere: `npm run test:unit`.
 export default defineConfig({
   test: {
-    include: ['{patterns,operator,sidecars,scripts,site,test}/**/*.unit.test.ts'],
+    include: ['{kind,patterns,operator,sidecars,scripts,site,test}/**/*.unit.test.ts'],
   },
 });

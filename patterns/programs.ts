@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { spawn } from 'node:child_process';
 import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir } from '../scripts/cluster/workshop.ts';
+import { cacheDir } from '../kind/workshop.ts';
 import type { Program } from './lesson.ts';
 
 export interface RunningProgram {

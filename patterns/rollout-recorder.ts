@@ -4,7 +4,7 @@
 import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacheDir } from '../scripts/cluster/workshop.ts';
+import { cacheDir } from '../kind/workshop.ts';
 
 export interface RolloutPoint {
   /** Milliseconds since the recording started. */

@@ -6,7 +6,7 @@ import { CoreV1Api, type KubeConfig, type V1Node } from '@kubernetes/client-node
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { resolveBinaries } from '../scripts/cluster/binaries.ts';
+import { resolveBinaries } from '../kind/binaries.ts';
 import { commandText, type Command, type Lesson, type LessonContext, type Needs, type Step } from './lesson.ts';
 import { programsDir, runningPrograms, startProgram, stopProgram } from './programs.ts';
 import { recordRollout, removeRecordings, saveRecording, type RolloutPoint } from './rollout-recorder.ts';
@@ -130,7 +130,7 @@ function onlyCurrentContext(kc: KubeConfig): string {
 
 /**
  * Whether containers really run on these nodes. kwok manages only the nodes annotated
- * `kwok.x-k8s.io/node: fake` (scripts/cluster/local.ts creates them so); they run nothing. Any
+ * `kwok.x-k8s.io/node: fake` (kind/local.ts creates them so); they run nothing. Any
  * other Ready node has a real kubelet: kind's nodes, or the real node beside the fake ones.
  */
 export function nodesRunContainers(nodes: V1Node[]): boolean {

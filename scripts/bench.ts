@@ -4,7 +4,7 @@
 const benchmarks: Record<string, () => Promise<{ run: (args: string[]) => Promise<object> }>> = {
   'control-plane': () => import('./bench/control-plane.ts'),
   'config-watcher': () => import('./bench/config-watcher.ts'),
-  clowdapp: () => import('../operator/clowder/bench.ts'),
+  clowdapp: () => import('./bench/clowdapp.ts'),
   failover: () => import('./bench/failover.ts'),
   'real-node': () => import('./bench/real-node.ts'),
   'site-panel': () => import('./bench/site-panel.ts'),

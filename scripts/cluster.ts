@@ -10,10 +10,10 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stopProgramsOf } from '../patterns/programs.ts';
-import { resolveBinaries } from './cluster/binaries.ts';
-import { KIND_CONTEXT } from './cluster/workshop.ts';
-import * as kind from './cluster/kind.ts';
-import * as local from './cluster/local.ts';
+import { resolveBinaries } from '../kind/binaries.ts';
+import { KIND_CONTEXT } from '../kind/workshop.ts';
+import * as kind from '../kind/kind.ts';
+import * as local from '../kind/local.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

@@ -1,12 +1,12 @@
 // npm run images [-- --local]
 //   (default)  builds the workshop image from sidecars/ and the PostgreSQL image from
-//              scripts/cluster/images/postgres/ with Docker, and loads both into the kind cluster
+//              kind/images/postgres/ with Docker, and loads both into the kind cluster
 //   --local    builds the real node's images without Docker, as OCI archives in the kit's cache,
 //              and prints one line per image: its name as containerd stores it, and the archive
 //              (`ctr -n k8s.io images import <archive>`). `cluster up --local` does this itself.
 import { parseArgs } from 'node:util';
-import { buildNodeImages } from './cluster/images/index.ts';
-import { loadPostgresImage, loadWorkshopImage } from './cluster/kind.ts';
+import { buildNodeImages } from '../kind/images/index.ts';
+import { loadPostgresImage, loadWorkshopImage } from '../kind/kind.ts';
 
 const { values } = parseArgs({ options: { local: { type: 'boolean', default: false } } });
 

@@ -23,7 +23,7 @@ import { installCrds as installClowderCrds } from '../operator/clowder/install-c
 import { clowderOperator } from '../operator/clowder/operator.ts';
 import { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } from '../operator/clowder/settings.ts';
 import { preparePostgresDatabaseOperator } from '../patterns/11-external-resource/run-operator.ts';
-import { guardedKubeConfig } from './cluster/context-guard.ts';
+import { guardedKubeConfig } from '../kind/context-guard.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,

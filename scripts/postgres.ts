@@ -3,12 +3,12 @@
 // npm run postgres -- status    running or not, and the URL
 // npm run postgres -- psql [database] ...  psql as the admin user, e.g. psql shop -c 'select 1'
 // npm run postgres -- down      stop it and remove its data
-// The server runs on 127.0.0.1 with its state under the kit's cache directory; see scripts/postgres/server.ts.
+// The server runs on 127.0.0.1 with its state under the kit's cache directory; see kind/postgres/server.ts.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { adminUrl, binDir, defaultDir, down, readState, runningPid, stop, up } from './postgres/server.ts';
-import { psql } from './postgres/psql.ts';
+import { adminUrl, binDir, defaultDir, down, readState, runningPid, stop, up } from '../kind/postgres/server.ts';
+import { psql } from '../kind/postgres/psql.ts';
 
 const POSTGRES_DIR = defaultDir();
 const log = (line: string) => console.error(`postgres: ${line}`);

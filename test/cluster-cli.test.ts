@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { binaryCacheDir } from '../scripts/cluster/binaries.ts';
+import { binaryCacheDir } from '../kind/binaries.ts';
 
 const run = promisify(execFile);
 const script = join(import.meta.dirname, '..', 'scripts', 'cluster.ts');

@@ -4,7 +4,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { waitFor as poll } from '../patterns/wait-for.ts';
-import { FAKE_TAINT } from '../scripts/cluster/local.ts';
+import { FAKE_TAINT } from '../kind/local.ts';
 
 export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { allowClowderPods, clowdApp, environment } from '../operator/clowder/fixtures.ts';
+import { allowClowderPods, clowdApp, environment } from '../operator/clowder/testing/fixtures.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
 import { installCrd as installConfigWatcherCrd } from '../operator/config-watcher/install-crd.ts';
@@ -27,7 +27,7 @@ import { apply } from '../operator/runtime/apply.ts';
 import { todoNotifier } from '../patterns/10-k8s-as-backend/app/notifier.ts';
 import { installCrd as installPostgresCrd } from '../patterns/11-external-resource/install-crd.ts';
 import { postgresDatabaseOperator } from '../patterns/11-external-resource/operator.ts';
-import { adminUrl, down, up } from '../scripts/postgres/server.ts';
+import { adminUrl, down, up } from '../kind/postgres/server.ts';
 import { testKubeConfig, testNamespace, waitFor } from './cluster.ts';
 import { Fuzz, type Json, type Schema } from './fuzz-objects.ts';
 

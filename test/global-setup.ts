@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { stopProgramsOf } from '../patterns/programs.ts';
-import { down, localCluster, up } from '../scripts/cluster/local.ts';
-import { realNodeRefusal } from '../scripts/cluster/real-node/node.ts';
-import { WORKSHOP_CONTEXTS } from '../scripts/cluster/workshop.ts';
+import { down, localCluster, up } from '../kind/local.ts';
+import { realNodeRefusal } from '../kind/real-node/node.ts';
+import { WORKSHOP_CONTEXTS } from '../kind/workshop.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { guardedKubeConfig } from '../scripts/cluster/context-guard.ts';
-import { INGRESS_MANIFEST, POSTGRES_IMAGE, WORKSHOP_IMAGE } from '../scripts/cluster/kind.ts';
+import { guardedKubeConfig } from '../kind/context-guard.ts';
+import { INGRESS_MANIFEST, POSTGRES_IMAGE, WORKSHOP_IMAGE } from '../kind/kind.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -57,7 +57,7 @@ describe('kind path', () => {
       'kubectl --context kind-k8s-patterns wait --namespace ingress-nginx --for=condition=Available deployment/ingress-nginx-controller --timeout=300s',
       `docker build -t ${WORKSHOP_IMAGE} -f ${root}/sidecars/Dockerfile ${root}`,
       `kind load docker-image ${WORKSHOP_IMAGE} --name k8s-patterns`,
-      `docker build -t ${POSTGRES_IMAGE} ${root}/scripts/cluster/images/postgres`,
+      `docker build -t ${POSTGRES_IMAGE} ${root}/kind/images/postgres`,
       `kind load docker-image ${POSTGRES_IMAGE} --name k8s-patterns`,
     ]);
   });

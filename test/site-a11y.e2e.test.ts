@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lessons } from '../patterns/catalog.ts';
 import { startServer } from '../site/server.ts';
-import { findChromium } from './browser.ts';
+import { findChromium } from '../scripts/doctor/browser.ts';
 import { testKubeConfig } from './cluster.ts';
 
 const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

@@ -16,10 +16,10 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { lessons } from '../patterns/catalog.ts';
 import { commandText, type Step } from '../patterns/lesson.ts';
 import { cannotRun, clusterRunsContainers, openContext, resetLesson } from '../patterns/runner.ts';
-import { WORKSHOP_IMAGE } from '../scripts/cluster/kind.ts';
+import { WORKSHOP_IMAGE } from '../kind/kind.ts';
 import { buildSite, distDir } from '../site/build.ts';
 import { startServer } from '../site/server.ts';
-import { findChromium } from './browser.ts';
+import { findChromium } from '../scripts/doctor/browser.ts';
 import { testKubeConfig } from './cluster.ts';
 
 const artifacts = join(import.meta.dirname, '..', 'test-results', 'site');

@@ -5,7 +5,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { stopProgramsOf } from '../patterns/programs.ts';
-import { down, localCluster } from '../scripts/cluster/local.ts';
+import { down, localCluster } from '../kind/local.ts';
 
 const cluster = localCluster(process.argv[2]);
 const log = (line: string) => console.error(`[teardown] ${line}`);

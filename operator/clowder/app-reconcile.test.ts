@@ -9,7 +9,7 @@ import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, DeploymentSpec } from './api.ts';
 import { canonicalJson } from './config/canonical-json.ts';
 import { validateAppConfig } from './config/schema.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
 

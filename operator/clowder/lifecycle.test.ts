@@ -5,9 +5,9 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import { CountingKubeConfig } from '../config-watcher/fixtures.ts';
+import { CountingKubeConfig } from '../config-watcher/testing/fixtures.ts';
 import type { ClowdApp, ClowdEnvironment } from './api.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
 

@@ -5,9 +5,9 @@ import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { resolveBinaries } from '../../scripts/cluster/binaries.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
 import { testKubeConfig, testNamespace } from '../../test/cluster.ts';
-import { clowdApp, clowdClient, environment } from './fixtures.ts';
+import { clowdApp, clowdClient, environment } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 
 const kc = testKubeConfig();

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp } from './api.ts';
-import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './fixtures.ts';
+import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { ObjectWriter } from './object-writer.ts';
 import { clowderOperator } from './operator.ts';

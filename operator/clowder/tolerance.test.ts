@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdEnvironment } from './api.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
 

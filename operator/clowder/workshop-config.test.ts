@@ -6,7 +6,7 @@ import { AppsV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './fixtures.ts';
+import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
 import { readConfig, withPostgresImages, WORKSHOP_CONFIG } from './settings.ts';

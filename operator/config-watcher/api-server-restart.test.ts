@@ -7,10 +7,11 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { down, kubeConfigFor, localCluster, restartApiServer, up } from '../../scripts/cluster/local.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
+import { restartApiServer } from '../../test/restart-api-server.ts';
 import { testNamespace, waitFor } from '../../test/cluster.ts';
 import { configHash, GROUP, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
-import { configWatcher, deployment } from './fixtures.ts';
+import { configWatcher, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
 import { configWatcherOperator } from './operator.ts';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { configHash, FINALIZER, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
-import { configWatcher, CountingKubeConfig, deployment } from './fixtures.ts';
+import { configWatcher, CountingKubeConfig, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
 import { configWatcherOperator, type ConfigWatcherOptions } from './operator.ts';
 

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { apply } from '../runtime/apply.ts';
 import { configHash, GROUP, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
-import { configWatcher, deployment } from './fixtures.ts';
+import { configWatcher, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
 import { configWatcherOperator } from './operator.ts';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminUrl, down, runningPid, start, stop, up, type PostgresState } from '../../scripts/postgres/server.ts';
+import { adminUrl, down, runningPid, start, stop, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { apply } from '../../operator/runtime/apply.ts';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { installCrd } from './install-crd.ts';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_USER, adminUrl, down, up, type PostgresState } from '../../scripts/postgres/server.ts';
+import { ADMIN_USER, adminUrl, down, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { PostgresAdmin } from './postgres-admin.ts';
 
 let dir: string;

@@ -2,7 +2,7 @@
 // the admin URL found and the CRD installed; the caller starts its manager. The CLI is what the
 // lesson's step runs in a second terminal.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { adminUrl, defaultDir, readState } from '../../scripts/postgres/server.ts';
+import { adminUrl, defaultDir, readState } from '../../kind/postgres/server.ts';
 import { installCrd } from './install-crd.ts';
 import { postgresDatabaseOperator } from './operator.ts';
 

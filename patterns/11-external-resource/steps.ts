@@ -6,7 +6,7 @@
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import pg from 'pg';
 import { hasFinalizer, removeFinalizer } from '../../operator/runtime/finalizers.ts';
-import { adminUrl, defaultDir, readState, runningPid, stop, up, type PostgresState } from '../../scripts/postgres/server.ts';
+import { adminUrl, defaultDir, readState, runningPid, stop, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { deploymentRolledOut, MISSING_AFTER_MS, outputMatches } from '../checks.ts';
 import { StepFailed, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';

@@ -16,7 +16,7 @@ const manifests = 'patterns/12-clowdapp/manifests';
 const switchToLocalDb = `kubectl patch clowdenvironment workshop --type merge -p '{"spec":{"providers":{"db":{"mode":"local"}}}}'`;
 /**
  * The local database's image for PostgreSQL 15, the version clowdapp.yaml asks for: the kit's
- * own build (scripts/cluster/images/), since lesson pods run only images built here. Neither
+ * own build (kind/images/), since lesson pods run only images built here. Neither
  * Clowder's ClowdEnvironment nor ours has a field for it, so the operator is told (lesson.md, step 6).
  */
 const dbImage = '15=k8s-patterns/postgres:15';

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configHash, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
-import { configWatcher, deployment } from '../../operator/config-watcher/fixtures.ts';
+import { configWatcher, deployment } from '../../operator/config-watcher/testing/fixtures.ts';
 import { installCrd } from '../../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
-import { resolveBinaries } from '../cluster/binaries.ts';
-import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { latencyFigures, round, timeChanges } from './stats.ts';
 
 export async function run(args: string[]): Promise<object> {

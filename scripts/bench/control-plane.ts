@@ -5,8 +5,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveBinaries } from '../cluster/binaries.ts';
-import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { median, round } from './stats.ts';
 
 export async function run(args: string[]): Promise<object> {

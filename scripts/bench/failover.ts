@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { installCrd } from '../../operator/config-watcher/install-crd.ts';
-import { resolveBinaries } from '../cluster/binaries.ts';
-import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { percentile, round } from './stats.ts';
 
 const MAIN = new URL('../../operator/config-watcher/main.ts', import.meta.url).pathname;

@@ -6,11 +6,11 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveBinaries } from '../cluster/binaries.ts';
-import { WORKSHOP_IMAGE } from '../cluster/kind.ts';
-import { down, kubeConfigFor, localCluster, processes, up } from '../cluster/local.ts';
-import { NODE_NAME } from '../cluster/real-node/network.ts';
-import { buildNodeImages } from '../cluster/images/index.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { WORKSHOP_IMAGE } from '../../kind/kind.ts';
+import { down, kubeConfigFor, localCluster, processes, up } from '../../kind/local.ts';
+import { NODE_NAME } from '../../kind/real-node/network.ts';
+import { buildNodeImages } from '../../kind/images/index.ts';
 import { median, percentile, round } from './stats.ts';
 
 export async function run(args: string[]): Promise<object> {

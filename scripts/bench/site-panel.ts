@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { lessons } from '../../patterns/catalog.ts';
 import type { Snapshot } from '../../site/lesson-watch.ts';
 import { startServer } from '../../site/server.ts';
-import { resolveBinaries } from '../cluster/binaries.ts';
-import { down, kubeConfigFor, localCluster, up } from '../cluster/local.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { latencyFigures, timeChanges } from './stats.ts';
 
 export async function run(args: string[]): Promise<object> {

@@ -3,11 +3,11 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { findChromium } from '../../test/browser.ts';
-import { binaryCacheDir, checkBinary, COMPONENTS, NODE_COMPONENTS } from '../cluster/binaries.ts';
-import { assertPortFree } from '../cluster/ports.ts';
-import { realNodeRefusal } from '../cluster/real-node/node.ts';
-import { findPostgres } from '../postgres/server.ts';
+import { findChromium } from './browser.ts';
+import { binaryCacheDir, checkBinary, COMPONENTS, NODE_COMPONENTS } from '../../kind/binaries.ts';
+import { assertPortFree } from '../../kind/ports.ts';
+import { realNodeRefusal } from '../../kind/real-node/node.ts';
+import { findPostgres } from '../../kind/postgres/server.ts';
 
 const run = promisify(execFile);
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClowdApp, ClowdAppRef } from '../api.ts';
 import { canonicalJson } from '../config/canonical-json.ts';
 import { validateAppConfig } from '../config/schema.ts';
-import { clowdApp, environment } from '../fixtures.ts';
+import { clowdApp, environment } from '../testing/fixtures.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { runProviders } from './order.ts';
 import type { AppBuild } from './provider.ts';

@@ -7,14 +7,14 @@ import { $ } from 'zx';
 import { forgetCluster, rememberCluster } from './known-clusters.ts';
 import { CLUSTER_NAME, KIND_CONTEXT } from './workshop.ts';
 
-const root = join(import.meta.dirname, '..', '..');
+const root = join(import.meta.dirname, '..');
 
 /** The image every lesson pod runs; built from sidecars/ and loaded into kind, never pushed. */
 export const WORKSHOP_IMAGE = 'k8s-patterns/workshop:dev';
 
 /**
  * PostgreSQL 15 from Debian's packages, for the lessons that run a server in a pod (11 and 12);
- * built from scripts/cluster/images/postgres/ and loaded like the workshop image.
+ * built from kind/images/postgres/ and loaded like the workshop image.
  */
 export const POSTGRES_IMAGE = 'k8s-patterns/postgres:15';
 

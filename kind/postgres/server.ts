@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { cacheDir } from '../cluster/workshop.ts';
+import { cacheDir } from '../workshop.ts';
 
 const exec = promisify(execFile);
 

@@ -18,7 +18,7 @@ import { buildNodeImages, fullImageName, PAUSE_IMAGE, type NodeImage } from './i
 import { ociArchitecture } from './oci-archive.ts';
 import { WORKSHOP_CONFIG } from './workshop-image.ts';
 
-const repo = join(import.meta.dirname, '..', '..', '..');
+const repo = join(import.meta.dirname, '..', '..');
 const has = (command: string) => $.sync({ quiet: true, nothrow: true })`command -v ${command}`.exitCode === 0;
 const canBuild = process.platform === 'linux' && ['go', 'gcc', 'tar', 'busybox', 'apt-get', 'dpkg-deb'].every(has);
 const isRoot = process.getuid?.() === 0;

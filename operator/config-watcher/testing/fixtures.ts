@@ -1,7 +1,7 @@
 // What the ConfigWatcher tests and the benchmark create: a restricted-compliant Deployment and a
 // ConfigWatcher selecting it, plus a KubeConfig that counts the writes made through it.
 import { KubeConfig, type RequestContext, type V1Deployment } from '@kubernetes/client-node';
-import { API_VERSION, KIND, type ConfigWatcher } from './config-watcher.ts';
+import { API_VERSION, KIND, type ConfigWatcher } from '../config-watcher.ts';
 
 export function deployment(name: string, labels: Record<string, string>, replicas = 2): V1Deployment {
   return {

@@ -1,13 +1,13 @@
-// The kind image (sidecars/Dockerfile) and the real node's image (scripts/cluster/images/) must
+// The kind image (sidecars/Dockerfile) and the real node's image (kind/images/) must
 // hold the same /app. Both follow image-content.ts; these tests fail when the Dockerfile or
 // .dockerignore says something else.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WORKSHOP_CONFIG } from '../scripts/cluster/images/workshop-image.ts';
+import { WORKSHOP_CONFIG } from './workshop-image.ts';
 import { APP_EXCLUDES, APP_PATHS, appFiles, isExcluded, productionPackages } from './image-content.ts';
 
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '../..');
 const dockerfile = (await readFile(join(root, 'sidecars', 'Dockerfile'), 'utf8')).split('\n').filter((line) => /^[A-Z]+ /.test(line));
 const instructions = (name: string) => dockerfile.filter((line) => line.startsWith(`${name} `)).map((line) => line.slice(name.length + 1));
 
@@ -71,7 +71,7 @@ describe('appFiles', () => {
 describe('isExcluded', () => {
   it('reads ** patterns at any depth and other patterns as a path and everything under it', () => {
     expect(isExcluded('sidecars/sample-app/main.test.ts')).toBe(true);
-    expect(isExcluded('operator/config-watcher/fixtures.ts')).toBe(true);
+    expect(isExcluded('operator/config-watcher/testing/fixtures.ts')).toBe(true);
     expect(isExcluded('sidecars/testing/run-program.ts')).toBe(true);
     expect(isExcluded('operator/clowder/schema/NOTICE.md')).toBe(true);
     expect(isExcluded('operator/clowder/schemas.ts')).toBe(false);

@@ -2,7 +2,7 @@
 // kind runs and the image a real node runs cannot drift apart.
 // - sidecars/Dockerfile (kind) copies exactly APP_PATHS and runs `npm ci --omit=dev`;
 //   .dockerignore holds exactly APP_EXCLUDES for those paths. image-content.unit.test.ts checks both.
-// - scripts/cluster/images/workshop-image.ts (a real node, no Docker) copies appFiles().
+// - kind/images/workshop-image.ts (a real node, no Docker) copies appFiles().
 import { readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 
@@ -22,10 +22,10 @@ export const APP_PATHS = [
 /** What is left out of APP_PATHS, in .dockerignore syntax: support for tests and benchmarks only. */
 export const APP_EXCLUDES = [
   '**/*.test.ts',
-  '**/fixtures.ts',
+  // Test support, beside the code it tests.
   'sidecars/testing',
-  // Starts a local control plane from scripts/, which the image does not hold.
-  'operator/clowder/bench.ts',
+  'operator/clowder/testing',
+  'operator/config-watcher/testing',
   // The tests' check of what the operator writes against Clowder's JSON Schema; it needs ajv, a
   // development dependency.
   'operator/clowder/config/schema.ts',
@@ -60,7 +60,7 @@ export async function productionPackages(root: string): Promise<string[]> {
 /** Every file for /app, repository-relative: APP_PATHS without APP_EXCLUDES, then the production packages. */
 export async function appFiles(root: string): Promise<string[]> {
   const files: string[] = [];
-  // A package's own files are never excluded: its *.test.ts or fixtures.ts are its business.
+  // A package's own files are never excluded: its *.test.ts or testing/ are its business.
   const walk = async (dir: string, exclude: (path: string) => boolean): Promise<void> => {
     for (const entry of await readdir(join(root, dir), { withFileTypes: true })) {
       const path = posix.join(dir, entry.name);

@@ -1,16 +1,16 @@
 // The workshop image for a real node, built without Docker or a base image: the same Node
 // binary the kit's scripts run, the glibc libraries it links, busybox for the shell the lessons
-// `kubectl exec` into, and /app as sidecars/image-content.ts defines it (the kind image,
+// `kubectl exec` into, and /app as image-content.ts defines it (the kind image,
 // sidecars/Dockerfile, holds the same /app).
 import { open, readdir, realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
-import { appFiles } from '../../../sidecars/image-content.ts';
+import { appFiles } from './image-content.ts';
 import { WORKSHOP_IMAGE } from '../kind.ts';
 import { type ImageConfig } from './oci-archive.ts';
 import { imageFromRootfs, type RootfsEntry } from './rootfs.ts';
 
-const root = join(import.meta.dirname, '..', '..', '..');
+const root = join(import.meta.dirname, '..', '..');
 
 /** What sidecars/Dockerfile says too (image-content.unit.test.ts compares them). */
 export const WORKSHOP_CONFIG: ImageConfig = {

@@ -2,7 +2,7 @@
 // worked example (§6.8: web 8000, metrics 9000 /metrics, everything else none), apps, and
 // namespaces to put them in.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdAppSpec, type ClowdEnvironment, type ClowdEnvironmentSpec, type DeploymentSpec } from './api.ts';
+import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdAppSpec, type ClowdEnvironment, type ClowdEnvironmentSpec, type DeploymentSpec } from '../api.ts';
 
 export function environment(name: string, providers: Partial<ClowdEnvironmentSpec['providers']> = {}, spec: Partial<ClowdEnvironmentSpec> = {}): ClowdEnvironment {
   return {

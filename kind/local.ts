@@ -4,14 +4,13 @@
 // container runs. kwokctl's "binary" runtime does the process management (certificates, flags,
 // PID files, start order), so this file only decides what to start and waits for it.
 import { CoreV1Api, KubeConfig, StorageV1Api, VersionApi, type V1Node, type V1StorageClass } from '@kubernetes/client-node';
-import { mkdir, open, readFile, readlink, rm, writeFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { resolveBinaries, type Binaries } from './binaries.ts';
 import { forgetCluster, rememberCluster } from './known-clusters.ts';
-import { isAlive, readPidFiles, stopPids } from './pids.ts';
+import { readPidFiles, stopPids } from './pids.ts';
 import { API_SERVER_SANS } from './real-node/config-files.ts';
 import { NODE_IP, NODE_PORT_RANGE, SERVICE_CIDR } from './real-node/network.ts';
 import { hasRealNode, nodeProcesses, prepareNetwork, realNodeRefusal, startRealNode, stopRealNode } from './real-node/node.ts';
@@ -259,32 +258,4 @@ export async function down(cluster: LocalCluster, log: Log = console.error): Pro
 function firstLines(error: unknown): string {
   const e = error as { stderr?: string; message?: string };
   return (e.stderr || e.message || String(error)).trim().split('\n').slice(-5).join('\n');
-}
-
-/**
- * Kills kube-apiserver and starts it again with the same command line, as a crash followed by a
- * supervisor's restart would. For tests of clients that must survive an API server outage: etcd
- * keeps the data, so the new process serves the same cluster on the same port. (`kwokctl start
- * cluster` does not restart a single killed component reliably, so we do it ourselves.) Reads the
- * old command line from /proc, so Linux only.
- */
-export async function restartApiServer(cluster: LocalCluster): Promise<void> {
-  const dir = join(cluster.workdir, 'clusters', CLUSTER_NAME);
-  const pidFile = join(dir, 'pids', 'kube-apiserver.pid');
-  const pid = Number((await readFile(pidFile, 'utf8')).trim());
-  const [command, ...args] = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
-  const cwd = await readlink(`/proc/${pid}/cwd`);
-  process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await new Promise((r) => setTimeout(r, 20));
-  const log = await open(join(dir, 'logs', 'kube-apiserver.log'), 'a');
-  const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log.fd, log.fd] });
-  child.unref();
-  await log.close();
-  // down() stops processes by their PID files, so the new process must be recorded there.
-  await writeFile(pidFile, String(child.pid));
-  const deadline = Date.now() + 60_000;
-  while (!(await isServing(cluster))) {
-    if (Date.now() > deadline) throw new Error(`kube-apiserver did not come back within 60 s; log: ${join(dir, 'logs', 'kube-apiserver.log')}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }

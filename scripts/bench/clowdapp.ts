@@ -14,12 +14,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { resolveBinaries } from '../../scripts/cluster/binaries.ts';
-import { down, kubeConfigFor, localCluster, up } from '../../scripts/cluster/local.ts';
-import { round } from '../../scripts/bench/stats.ts';
-import { clowdApp, clowdClient, condition, environment } from './fixtures.ts';
-import { installCrds } from './install-crds.ts';
-import { clowderOperator } from './operator.ts';
+import { resolveBinaries } from '../../kind/binaries.ts';
+import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
+import { round } from './stats.ts';
+import { clowdApp, clowdClient, condition, environment } from '../../operator/clowder/testing/fixtures.ts';
+import { installCrds } from '../../operator/clowder/install-crds.ts';
+import { clowderOperator } from '../../operator/clowder/operator.ts';
 
 /** A KubeConfig that counts the operator's requests by HTTP verb. */
 class VerbCounter extends KubeConfig {

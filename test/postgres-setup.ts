@@ -6,7 +6,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { down } from './server.ts';
+import { down } from '../kind/postgres/server.ts';
 
 export default async function setup() {
   const dir = await mkdtemp(join(tmpdir(), 'k8s-patterns-postgres-run-'));
