@@ -6,74 +6,58 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/cli
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, ClowdEnvironment } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
-import { installCrds } from './install-crds.ts';
-import { clowderOperator } from './operator.ts';
+import { clowdApp, condition, environment, reconciled } from './testing/fixtures.ts';
+import { clowderTest } from './testing/harness.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const clowd = clowdClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const [ai, noKafka, noCa] = ['ai', 'no-kafka', 'no-ca'].map((n) => `${n}-${suffix}`);
 const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIBrdsca\n-----END CERTIFICATE-----\n';
 const TOPIC_CRD = 'kafkatopics.kafka.strimzi.io';
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operator: ReturnType<typeof clowderOperator>;
 let server: Server;
 let origin: string;
 
-const b64 = (text: string) => Buffer.from(text).toString('base64');
-const secret = (name: string, data: Record<string, string>, annotations?: Record<string, string>) =>
-  core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name, annotations }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) } });
 const rds = (host: string, user: string) => ({ 'db.host': host, 'db.port': '5432', 'db.user': user, 'db.password': `${user}-pw`, 'db.name': user });
 
-beforeAll(async () => {
-  // The CA bundle's server: /rds.pem, 404 for anything else, and only for its own Host.
-  server = createServer((req, res) => {
-    const own = req.headers.host === `127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.writeHead(own && req.url === '/rds.pem' ? 200 : own ? 404 : 421).end(own && req.url === '/rds.pem' ? BUNDLE : '');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  await installCrds(kc);
-  ns = await testNamespace(kc, 'clowder-app-interface');
-  await allowClowderPods(kc, ns.name);
-  // What App Interface would have provisioned: RDS Secrets (a read replica's sorts first), the
-  // Kafka cluster's bootstrap Service and CA.
-  await secret('a-orders-replica', rds('orders-readonly.abc.rds.example.com', 'replica'));
-  await secret('orders-rds', rds('orders-prod.abc.rds.example.com', 'orders'));
-  await secret('billing-creds', rds('elsewhere.rds.example.com', 'billing'), { 'clowder/database': 'billing' });
-  await core.createNamespacedService({ namespace: ns.name, body: { metadata: { name: 'kafka-kafka-bootstrap' }, spec: { ports: [{ port: 9093 }] } } });
-  await secret('kafka-cluster-ca-cert', { 'ca.crt': 'KAFKA-CA' });
-  const kafka = (name: string) => ({ mode: 'app-interface', cluster: { name, namespace: ns.name, forceTLS: true } });
-  await clowd.createEnv(environment(ai, { db: { mode: 'app-interface', caBundleURL: `${origin}/rds.pem` }, kafka: kafka('kafka') }));
-  await clowd.createEnv(environment(noKafka, { kafka: kafka('absent') }));
-  await clowd.createEnv(environment(noCa, { db: { mode: 'app-interface', caBundleURL: `${origin}/gone.pem` } }));
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
-  await operator.manager.start();
-  await operator.manager.leading;
+const t = clowderTest('clowder-app-interface', {
+  setup: async () => {
+    // The CA bundle's server: /rds.pem, 404 for anything else, and only for its own Host.
+    server = createServer((req, res) => {
+      const own = req.headers.host === `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      res.writeHead(own && req.url === '/rds.pem' ? 200 : own ? 404 : 421).end(own && req.url === '/rds.pem' ? BUNDLE : '');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // What App Interface would have provisioned: RDS Secrets (a read replica's sorts first), the
+    // Kafka cluster's bootstrap Service and CA.
+    await t.secret('a-orders-replica', rds('orders-readonly.abc.rds.example.com', 'replica'));
+    await t.secret('orders-rds', rds('orders-prod.abc.rds.example.com', 'orders'));
+    await t.secret('billing-creds', rds('elsewhere.rds.example.com', 'billing'), { 'clowder/database': 'billing' });
+    await core.createNamespacedService({ namespace: t.ns.name, body: { metadata: { name: 'kafka-kafka-bootstrap' }, spec: { ports: [{ port: 9093 }] } } });
+    await t.secret('kafka-cluster-ca-cert', { 'ca.crt': 'KAFKA-CA' });
+    const kafka = (name: string) => ({ mode: 'app-interface', cluster: { name, namespace: t.ns.name, forceTLS: true } });
+    await t.createEnv(environment(ai, { db: { mode: 'app-interface', caBundleURL: `${origin}/rds.pem` }, kafka: kafka('kafka') }));
+    await t.createEnv(environment(noKafka, { kafka: kafka('absent') }));
+    await t.createEnv(environment(noCa, { db: { mode: 'app-interface', caBundleURL: `${origin}/gone.pem` } }));
+  },
 });
+const { clowd } = t;
 
 afterAll(async () => {
-  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [ai, noKafka, noCa]) await clowd.deleteEnv(env);
-  await waitFor('the envs and apps to be gone', async () => ([ai, noKafka, noCa].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
-  await operator?.manager.stop();
   await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: TOPIC_CRD }).catch(() => undefined);
-  await ns?.remove();
   await new Promise((resolve) => server?.close(resolve));
 });
 
 async function deploy(name: string, spec: Partial<ClowdAppSpec>): Promise<AppConfig> {
-  await clowd.createApp(clowdApp(name, ns.name, ai, [{ name: 'api' }], spec));
-  await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(ns.name, name)));
-  const stored = await core.readNamespacedSecret({ name, namespace: ns.name });
+  await clowd.createApp(clowdApp(name, t.ns.name, ai, [{ name: 'api' }], spec));
+  await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(t.ns.name, name)));
+  const stored = await core.readNamespacedSecret({ name, namespace: t.ns.name });
   const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
   expect(validateAppConfig(config)).toEqual([]);
   return config;
@@ -94,7 +78,7 @@ describe('the env halves', () => {
   });
 
   it('names the missing bootstrap Service, and a CA bundle it could not fetch', async () => {
-    expect(await failed(() => clowd.readEnv(noKafka))).toBe(`runprov: kafka: Cannot find kafka bootstrap service ${ns.name}:absent-kafka-bootstrap: `);
+    expect(await failed(() => clowd.readEnv(noKafka))).toBe(`runprov: kafka: Cannot find kafka bootstrap service ${t.ns.name}:absent-kafka-bootstrap: `);
     expect(await failed(() => clowd.readEnv(noCa))).toBe('runprov: database: Failed to fetch RDS CA bundle: Bad status code: 404: ');
   });
 });
@@ -118,15 +102,15 @@ describe('database app-interface', () => {
   });
 
   it('names the Secret it did not find', async () => {
-    await clowd.createApp(clowdApp('lost', ns.name, ai, [{ name: 'api' }], { database: { name: 'lost' } }));
-    expect(await failed(() => clowd.readApp(ns.name, 'lost'))).toBe(`runapp: database: Missing dependencies: [source: database, details: DB secret matching app 'lost' not found in namespace '${ns.name}']`);
+    await clowd.createApp(clowdApp('lost', t.ns.name, ai, [{ name: 'api' }], { database: { name: 'lost' } }));
+    expect(await failed(() => clowd.readApp(t.ns.name, 'lost'))).toBe(`runapp: database: Missing dependencies: [source: database, details: DB secret matching app 'lost' not found in namespace '${t.ns.name}']`);
   });
 });
 
 describe('§15.4 kafka app-interface', () => {
   it('waits for each topic as a KafkaTopic, then gives the TLS bootstrap broker with the cluster\'s CA', async () => {
-    await clowd.createApp(clowdApp('events', ns.name, ai, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'ev' }] }));
-    expect(await failed(() => clowd.readApp(ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${ns.name}']`);
+    await clowd.createApp(clowdApp('events', t.ns.name, ai, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'ev' }] }));
+    expect(await failed(() => clowd.readApp(t.ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${t.ns.name}']`);
 
     // Strimzi's part, played by the test: its KafkaTopic kind (a stand-in CRD) and the topic.
     await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: {
@@ -138,14 +122,14 @@ describe('§15.4 kafka app-interface', () => {
     } });
     const topic = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 'ev' }, spec: {} };
     await waitFor('the KafkaTopic kind', () => kc.makeApiClient(CustomObjectsApi)
-      .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: ns.name, body: topic }).catch(() => undefined));
+      .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: t.ns.name, body: topic }).catch(() => undefined));
     // Nothing watches KafkaTopics: the app finds it on its next retry; we save the backoff.
-    operator.controllers.app.queue.add(`${ns.name}/events`);
-    await waitFor('events to reconcile', reconciled(() => clowd.readApp(ns.name, 'events')));
-    const stored = await core.readNamespacedSecret({ name: 'events', namespace: ns.name });
+    t.operator.controllers.app.queue.add(`${t.ns.name}/events`);
+    await waitFor('events to reconcile', reconciled(() => clowd.readApp(t.ns.name, 'events')));
+    const stored = await core.readNamespacedSecret({ name: 'events', namespace: t.ns.name });
     const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
     expect(config.kafka).toEqual({
-      brokers: [{ cacert: 'KAFKA-CA', hostname: `kafka-kafka-bootstrap.${ns.name}.svc`, port: 9093, securityProtocol: 'SSL' }],
+      brokers: [{ cacert: 'KAFKA-CA', hostname: `kafka-kafka-bootstrap.${t.ns.name}.svc`, port: 9093, securityProtocol: 'SSL' }],
       topics: [{ name: 'ev', requestedName: 'ev' }],
     });
     expect(validateAppConfig(config)).toEqual([]);

@@ -4,53 +4,37 @@
 // case is its own ClowdApp.
 import { AppsV1Api, CoreV1Api, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { describe, expect, it } from 'vitest';
+import { testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, DeploymentSpec } from './api.ts';
 import { canonicalJson } from './config/canonical-json.ts';
 import { validateAppConfig } from './config/schema.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
-import { installCrds } from './install-crds.ts';
-import { clowderOperator } from './operator.ts';
+import { clowdApp, condition, environment, reconciled } from './testing/fixtures.ts';
+import { clowderTest } from './testing/harness.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
-const clowd = clowdClient(kc);
 const envName = `objects-${randomBytes(3).toString('hex')}`;
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operator: ReturnType<typeof clowderOperator>;
 
-beforeAll(async () => {
-  await installCrds(kc);
-  ns = await testNamespace(kc, 'clowder-objects');
-  await allowClowderPods(kc, ns.name);
-  await clowd.createEnv(environment(envName));
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
-  await operator.manager.start();
-  await operator.manager.leading;
+const t = clowderTest('clowder-objects', {
+  setup: async () => {
+    await t.createEnv(environment(envName));
+  },
 });
-
-afterAll(async () => {
-  // Apps and the env hold finalizers, so they go while the operator still runs to release them.
-  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  await clowd.deleteEnv(envName);
-  await waitFor('the env and apps to be gone', async () => (operator.caches.envs.get(envName) || operator.caches.apps.list(ns.name).length ? undefined : true));
-  await operator?.manager.stop();
-  await ns?.remove();
-});
+const { clowd } = t;
 
 /** Creates the app and returns it with its objects once it reconciled. */
 async function deploy(name: string, deployments: Partial<DeploymentSpec>[], spec: Partial<ClowdAppSpec> = {}, labels?: Record<string, string>, annotations?: Record<string, string>) {
-  const app = clowdApp(name, ns.name, envName, deployments, spec);
+  const app = clowdApp(name, t.ns.name, envName, deployments, spec);
   app.metadata = { ...app.metadata, labels, annotations };
   await clowd.createApp(app);
-  const live = (await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(ns.name, name)))) as ClowdApp;
+  const live = (await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(t.ns.name, name)))) as ClowdApp;
   const names = (app.spec.deployments ?? []).map((d) => `${name}-${d.name}`);
   const read = {
-    deployments: await Promise.all(names.map((n) => apps.readNamespacedDeployment({ name: n, namespace: ns.name }))),
-    services: await Promise.all(names.map((n) => core.readNamespacedService({ name: n, namespace: ns.name }))),
-    secret: await core.readNamespacedSecret({ name, namespace: ns.name }),
+    deployments: await Promise.all(names.map((n) => apps.readNamespacedDeployment({ name: n, namespace: t.ns.name }))),
+    services: await Promise.all(names.map((n) => core.readNamespacedService({ name: n, namespace: t.ns.name }))),
+    secret: await core.readNamespacedSecret({ name, namespace: t.ns.name }),
   };
   return { app: live, ...read };
 }
@@ -193,7 +177,7 @@ describe('§6 the config Secret', () => {
     expect(bytes).toBe(canonicalJson(config));
     expect(validateAppConfig(config)).toEqual([]);
     expect(config.metadata).toEqual({ name: 's6', envName, deployments: [{ name: 'api', image: 'quay.io/example/app:1' }, { name: 'worker', image: 'quay.io/example/app:1' }] });
-    expect(config.endpoints).toEqual([{ apiPath: '/api/s6-api/', apiPaths: ['/api/s6-api/'], app: 's6', h2cPort: 0, h2cTLSPort: 0, hostname: `s6-api.${ns.name}.svc`, name: 'api', port: 8000, tlsPort: 0 }]);
+    expect(config.endpoints).toEqual([{ apiPath: '/api/s6-api/', apiPaths: ['/api/s6-api/'], app: 's6', h2cPort: 0, h2cTLSPort: 0, hostname: `s6-api.${t.ns.name}.svc`, name: 'api', port: 8000, tlsPort: 0 }]);
   });
 
   it('§6.4 dependencies resolve across the env; a missing one fails the pass and writes nothing', async () => {
@@ -202,22 +186,22 @@ describe('§6 the config Secret', () => {
     expect(config.endpoints.map((e: { app: string; name: string }) => `${e.app}/${e.name}`)).toEqual(['s6/api']);
     expect(Object.keys(config.dependencyEndpoints.v2)).toEqual(['s6']);
 
-    await clowd.createApp(clowdApp('s64-missing', ns.name, envName, [{ name: 'a' }], { dependencies: ['nope'] }));
+    await clowd.createApp(clowdApp('s64-missing', t.ns.name, envName, [{ name: 'a' }], { dependencies: ['nope'] }));
     const failed = await waitFor('ReconciliationFailed', async () => {
-      const app = await clowd.readApp(ns.name, 's64-missing');
+      const app = await clowd.readApp(t.ns.name, 's64-missing');
       return condition(app, 'ReconciliationFailed')?.status === 'True' ? app : undefined;
     });
     expect(condition(failed, 'ReconciliationFailed')!.message).toBe('runapp: dependencies: Missing dependencies: [source: service, details: nope]');
     expect(failed.status!.ready).toBe(false);
-    await expect(core.readNamespacedSecret({ name: 's64-missing', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
-    await expect(apps.readNamespacedDeployment({ name: 's64-missing-a', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    await expect(core.readNamespacedSecret({ name: 's64-missing', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
+    await expect(apps.readNamespacedDeployment({ name: 's64-missing-a', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
   });
 });
 
 describe('§8.1 ServiceAccounts', () => {
   it('one per deployment and <app>-app with app labels, iqe-<env> with env labels owned by the env', async () => {
     await deploy('s81', [{ name: 'a' }, { name: 'b' }]);
-    const read = (name: string) => core.readNamespacedServiceAccount({ name, namespace: ns.name });
+    const read = (name: string) => core.readNamespacedServiceAccount({ name, namespace: t.ns.name });
     for (const name of ['s81-a', 's81-b', 's81-app']) {
       const sa = await read(name);
       expect(sa.metadata!.labels).toEqual({ app: 's81' });

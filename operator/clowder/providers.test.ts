@@ -4,94 +4,74 @@
 // that exclude the first's (elasticache, Kafka operator without Strimzi).
 import { ApiextensionsV1Api, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, ClowdJobInvocation, DeploymentSpec } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
-import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
-import { installCrds } from './install-crds.ts';
-import { clowderOperator } from './operator.ts';
+import { clowdApp, condition, environment, reconciled } from './testing/fixtures.ts';
+import { clowderTest } from './testing/harness.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const batch = kc.makeApiClient(BatchV1Api);
 const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-const clowd = clowdClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const full = `full-${suffix}`;
 const other = `other-${suffix}`;
 const strimzi = `strimzi-${suffix}`;
 const minio = `minio-${suffix}`;
 const pvc = `pvc-${suffix}`;
-let ns: Awaited<ReturnType<typeof testNamespace>>;
 /** MinIO's own namespace, made by the test so that its pod goes to a fake node (the image exists nowhere here). */
 let minioNs: Awaited<ReturnType<typeof testNamespace>>;
-let operator: ReturnType<typeof clowderOperator>;
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const secret = (name: string, data: Record<string, string>, annotations?: Record<string, string>) =>
-  core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name, annotations }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) } });
 
-beforeAll(async () => {
-  await installCrds(kc);
-  ns = await testNamespace(kc, 'clowder-providers');
-  await allowClowderPods(kc, ns.name);
-  // What the app-interface modes expect someone else to have provisioned.
-  await secret('registry', { '.dockerconfigjson': '{"auths":{}}' });
-  await secret('cloudwatch', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', aws_region: 'eu-1', log_group_name: 'logs' });
-  await secret('unleash', { CLIENT_ACCESS_TOKEN: 'token' });
-  await secret('kafka-creds', { hostnames: 'k1.example.com,k2.example.com', port: '9096', username: 'u', password: 'p' });
-  await secret('s3', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', endpoint: 's3.example.com', bucket: 'reports-1a2b' });
-  await secret('in-memory-db', { 'db.endpoint': 'cache.example.com', 'db.port': '6380', 'db.auth_token': 'tok' });
-  await clowd.createEnv(environment(full, {
-    db: { mode: 'local' },
-    inMemoryDb: { mode: 'redis' },
-    logging: { mode: 'app-interface' },
-    featureFlags: { mode: 'app-interface', hostname: 'flags.example.com', port: 443, credentialRef: { name: 'unleash', namespace: ns.name } },
-    kafka: { mode: 'managed', managedSecretRef: { name: 'kafka-creds', namespace: ns.name }, managedPrefix: 'pre.' },
-    objectStore: { mode: 'app-interface' },
-    pullSecrets: [{ name: 'registry', namespace: ns.name }],
-  }));
-  await clowd.createEnv(environment(
-    other,
-    { inMemoryDb: { mode: 'elasticache' }, serviceMesh: { mode: 'enabled' }, deployment: { omitPullPolicy: true } },
-    { serviceConfig: { type: 'NodePort' } },
-  ));
-  await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
-  await clowd.createEnv(environment(pvc, { db: { mode: 'local', pvc: true } }));
-  minioNs = await testNamespace(kc, 'clowder-minio');
-  await allowClowderPods(kc, minioNs.name);
-  await clowd.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
-  await operator.manager.start();
-  await operator.manager.leading;
+const t = clowderTest('clowder-providers', {
+  setup: async () => {
+    // What the app-interface modes expect someone else to have provisioned.
+    await t.secret('registry', { '.dockerconfigjson': '{"auths":{}}' });
+    await t.secret('cloudwatch', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', aws_region: 'eu-1', log_group_name: 'logs' });
+    await t.secret('unleash', { CLIENT_ACCESS_TOKEN: 'token' });
+    await t.secret('kafka-creds', { hostnames: 'k1.example.com,k2.example.com', port: '9096', username: 'u', password: 'p' });
+    await t.secret('s3', { aws_access_key_id: 'AK', aws_secret_access_key: 'SK', endpoint: 's3.example.com', bucket: 'reports-1a2b' });
+    await t.secret('in-memory-db', { 'db.endpoint': 'cache.example.com', 'db.port': '6380', 'db.auth_token': 'tok' });
+    await t.createEnv(environment(full, {
+      db: { mode: 'local' },
+      inMemoryDb: { mode: 'redis' },
+      logging: { mode: 'app-interface' },
+      featureFlags: { mode: 'app-interface', hostname: 'flags.example.com', port: 443, credentialRef: { name: 'unleash', namespace: t.ns.name } },
+      kafka: { mode: 'managed', managedSecretRef: { name: 'kafka-creds', namespace: t.ns.name }, managedPrefix: 'pre.' },
+      objectStore: { mode: 'app-interface' },
+      pullSecrets: [{ name: 'registry', namespace: t.ns.name }],
+    }));
+    await t.createEnv(environment(
+      other,
+      { inMemoryDb: { mode: 'elasticache' }, serviceMesh: { mode: 'enabled' }, deployment: { omitPullPolicy: true } },
+      { serviceConfig: { type: 'NodePort' } },
+    ));
+    await t.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+    await t.createEnv(environment(pvc, { db: { mode: 'local', pvc: true } }));
+    minioNs = await t.namespace('clowder-minio');
+    await t.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
+  },
 });
-
-afterAll(async () => {
-  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [full, other, strimzi, minio, pvc]) await clowd.deleteEnv(env);
-  await waitFor('the envs and apps to be gone', async () =>
-    [full, other, strimzi, minio, pvc].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true);
-  await operator?.manager.stop();
-  await ns?.remove();
-  await minioNs?.remove();
-});
+const { clowd } = t;
 
 async function deploy(name: string, env: string, deployments: Partial<DeploymentSpec>[], spec: Partial<ClowdAppSpec> = {}) {
-  await clowd.createApp(clowdApp(name, ns.name, env, deployments, spec));
-  const app = (await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(ns.name, name)))) as ClowdApp;
-  const stored = await core.readNamespacedSecret({ name, namespace: ns.name });
+  await clowd.createApp(clowdApp(name, t.ns.name, env, deployments, spec));
+  const app = (await waitFor(`${name} to reconcile`, reconciled(() => clowd.readApp(t.ns.name, name)))) as ClowdApp;
+  const stored = await core.readNamespacedSecret({ name, namespace: t.ns.name });
   const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
   expect(validateAppConfig(config)).toEqual([]);
   return { app, config };
 }
 
 async function failure(name: string, env: string, spec: Partial<ClowdAppSpec>) {
-  await clowd.createApp(clowdApp(name, ns.name, env, [{ name: 'a' }], spec));
+  await clowd.createApp(clowdApp(name, t.ns.name, env, [{ name: 'a' }], spec));
   const app = await waitFor(`${name} to fail`, async () => {
-    const a = await clowd.readApp(ns.name, name);
+    const a = await clowd.readApp(t.ns.name, name);
     return condition(a, 'ReconciliationFailed')?.status === 'True' ? a : undefined;
   });
   return condition(app, 'ReconciliationFailed')!.message;
@@ -100,22 +80,22 @@ async function failure(name: string, env: string, spec: Partial<ClowdAppSpec>) {
 describe('§14.1 db local', () => {
   it('creates <app>-db Secret, Deployment and Service, and writes the database config from the Secret', async () => {
     const { app, config } = await deploy('shop', full, [{ name: 'api' }], { database: { name: 'orders', version: 13, dbResourceSize: 'small' } });
-    const dbSecret = await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name });
+    const dbSecret = await core.readNamespacedSecret({ name: 'shop-db', namespace: t.ns.name });
     const read = (k: string) => Buffer.from(dbSecret.data![k], 'base64').toString();
     expect(dbSecret.metadata!.labels).toBeUndefined();
     expect(read('username')).toMatch(/^[A-Za-z0-9]{16}$/);
     expect(config.database).toEqual({
-      adminPassword: read('pgPass'), adminUsername: 'postgres', hostname: `shop-db.${ns.name}.svc`, name: 'orders',
+      adminPassword: read('pgPass'), adminUsername: 'postgres', hostname: `shop-db.${t.ns.name}.svc`, name: 'orders',
       password: read('password'), port: 5432, sslMode: 'disable', username: read('username'),
     });
-    const d = await apps.readNamespacedDeployment({ name: 'shop-db', namespace: ns.name });
+    const d = await apps.readNamespacedDeployment({ name: 'shop-db', namespace: t.ns.name });
     const c = d.spec!.template.spec!.containers[0];
     expect(d.metadata!.labels).toEqual({ app: 'shop', service: 'db', sub: 'local_db' });
     expect(c.image).toBe('quay.io/cloudservices/postgresql-rds:13-2318dee');
     expect(c.env!.map((e) => e.name)).toEqual(['POSTGRESQL_USER', 'POSTGRESQL_PASSWORD', 'POSTGRESQL_ADMIN_PASSWORD', 'POSTGRESQL_DATABASE']);
     expect(c.resources).toEqual({ requests: { cpu: '600m', memory: '1Gi' }, limits: { cpu: '1200m', memory: '2Gi' } });
     expect(d.spec!.template.spec!.serviceAccountName).toBe('shop-app');
-    const s = await core.readNamespacedService({ name: 'shop-db', namespace: ns.name });
+    const s = await core.readNamespacedService({ name: 'shop-db', namespace: t.ns.name });
     expect(s.spec!.selector).toEqual({ service: 'db', app: 'shop', sub: 'local_db' });
     expect(s.spec!.ports!.map((p) => [p.name, p.port])).toEqual([['database', 5432]]);
     // The db Deployment counts as managed by the app.
@@ -123,21 +103,21 @@ describe('§14.1 db local', () => {
   });
 
   it('keeps the generated credentials across reconciles', async () => {
-    const before = (await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name })).data;
-    await clowd.patchApp(ns.name, 'shop', [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }]);
+    const before = (await core.readNamespacedSecret({ name: 'shop-db', namespace: t.ns.name })).data;
+    await clowd.patchApp(t.ns.name, 'shop', [{ op: 'add', path: '/metadata/annotations', value: { touched: 'yes' } }]);
     await waitFor('the annotated Deployment', async () =>
-      (await apps.readNamespacedDeployment({ name: 'shop-api', namespace: ns.name })).metadata!.annotations?.touched ? true : undefined);
-    expect((await core.readNamespacedSecret({ name: 'shop-db', namespace: ns.name })).data).toEqual(before);
+      (await apps.readNamespacedDeployment({ name: 'shop-api', namespace: t.ns.name })).metadata!.annotations?.touched ? true : undefined);
+    expect((await core.readNamespacedSecret({ name: 'shop-db', namespace: t.ns.name })).data).toEqual(before);
   });
 });
 
 describe('§14.1 db local on a volume', () => {
   it('claims the volume with no class, and the API server gives it the default class, standard, as on kind', async () => {
     await deploy('stock', pvc, [{ name: 'api' }], { database: { name: 'stock', dbVolumeSize: 'medium' } });
-    const claim = await core.readNamespacedPersistentVolumeClaim({ name: 'stock-db', namespace: ns.name });
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: 'stock-db', namespace: t.ns.name });
     expect(claim.metadata!.labels).toEqual({ app: 'stock', service: 'db' });
     expect(claim.spec).toMatchObject({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '3Gi' } }, storageClassName: 'standard' });
-    const d = await apps.readNamespacedDeployment({ name: 'stock-db', namespace: ns.name });
+    const d = await apps.readNamespacedDeployment({ name: 'stock-db', namespace: t.ns.name });
     expect(d.spec!.strategy).toEqual({ type: 'Recreate' });
     expect(d.spec!.template.spec!.volumes).toEqual([{ name: 'stock-db', persistentVolumeClaim: { claimName: 'stock-db' } }]);
   });
@@ -148,7 +128,7 @@ describe('§14.1 db local images', () => {
     await deploy('pg16', full, [{ name: 'api' }], { database: { name: 'pg16', version: 16 } });
     await deploy('cyndi12', full, [{ name: 'api' }], { database: { name: 'hosts' }, cyndi: { enabled: true, appName: 'hosts' } });
     await deploy('cyndi16', full, [{ name: 'api' }], { database: { name: 'hosts', version: 16 }, cyndi: { enabled: true } });
-    const image = async (app: string) => (await apps.readNamespacedDeployment({ name: `${app}-db`, namespace: ns.name })).spec!.template.spec!.containers[0].image;
+    const image = async (app: string) => (await apps.readNamespacedDeployment({ name: `${app}-db`, namespace: t.ns.name })).spec!.template.spec!.containers[0].image;
     expect(await Promise.all(['pg16', 'cyndi12', 'cyndi16'].map(image))).toEqual([
       'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
       'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
@@ -160,9 +140,9 @@ describe('§14.1 db local images', () => {
 describe('§10 shared databases', () => {
   it('an app with sharedDbAppName gets the other app\'s database, and must list it as a dependency', async () => {
     const { config } = await deploy('reader', full, [{ name: 'api' }], { database: { sharedDbAppName: 'shop' }, dependencies: ['shop'] });
-    const shop = await core.readNamespacedSecret({ name: 'shop', namespace: ns.name });
+    const shop = await core.readNamespacedSecret({ name: 'shop', namespace: t.ns.name });
     expect(config.database).toEqual(JSON.parse(Buffer.from(shop.data!['cdappconfig.json'], 'base64').toString()).database);
-    await expect(apps.readNamespacedDeployment({ name: 'reader-db', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    await expect(apps.readNamespacedDeployment({ name: 'reader-db', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
     expect(await failure('lonely', full, { database: { sharedDbAppName: 'shop' } })).toBe("runapp: database: The requested app's db was not found in the dependencies: ");
   });
 });
@@ -170,14 +150,14 @@ describe('§10 shared databases', () => {
 describe('§14.2 inMemoryDb redis', () => {
   it('creates the redis Deployment, Service, ConfigMap and Secret, and the inMemoryDb config', async () => {
     const { config } = await deploy('cache', full, [{ name: 'api' }], { inMemoryDb: true });
-    expect(config.inMemoryDb).toEqual({ hostname: `cache-redis.${ns.name}.svc`, port: 6379, sslMode: false });
-    const d = await apps.readNamespacedDeployment({ name: 'cache-redis', namespace: ns.name });
+    expect(config.inMemoryDb).toEqual({ hostname: `cache-redis.${t.ns.name}.svc`, port: 6379, sslMode: false });
+    const d = await apps.readNamespacedDeployment({ name: 'cache-redis', namespace: t.ns.name });
     expect(d.metadata!.labels).toEqual({ app: 'cache', 'env-app': 'cache-redis', service: 'redis' });
     // Clowder's pinned image; the workshop's config replaces it (workshop-config.test.ts).
     expect(d.spec!.template.spec!.containers[0].image).toBe('registry.redhat.io/rhel10/valkey-8:10.0');
-    const cm = await core.readNamespacedConfigMap({ name: 'cache-redis', namespace: ns.name });
+    const cm = await core.readNamespacedConfigMap({ name: 'cache-redis', namespace: t.ns.name });
     expect(cm.data!['redis.conf']).toContain('protected-mode no');
-    const s = await core.readNamespacedService({ name: 'cache-redis', namespace: ns.name });
+    const s = await core.readNamespacedService({ name: 'cache-redis', namespace: t.ns.name });
     expect(s.spec!.ports!.map((p) => [p.name, p.port])).toEqual([['redis', 6379]]);
   });
 });
@@ -208,13 +188,13 @@ describe('§6.6 and §15.2: config-only modes', () => {
   });
 
   it('§7 a changed env-half Secret (the feature-flag token) rolls the app and updates its config', async () => {
-    const before = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: ns.name });
-    await core.patchNamespacedSecret({ name: 'unleash', namespace: ns.name, body: [{ op: 'replace', path: '/data/CLIENT_ACCESS_TOKEN', value: b64('rotated') }] });
+    const before = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: t.ns.name });
+    await core.patchNamespacedSecret({ name: 'unleash', namespace: t.ns.name, body: [{ op: 'replace', path: '/data/CLIENT_ACCESS_TOKEN', value: b64('rotated') }] });
     await waitFor('the rollout', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: ns.name });
+      const d = await apps.readNamespacedDeployment({ name: 'cfg-api', namespace: t.ns.name });
       return d.metadata!.generation === before.metadata!.generation! + 1 ? d : undefined;
     });
-    const stored = await core.readNamespacedSecret({ name: 'cfg', namespace: ns.name });
+    const stored = await core.readNamespacedSecret({ name: 'cfg', namespace: t.ns.name });
     expect(JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()).featureFlags.clientAccessToken).toBe('rotated');
   });
 
@@ -223,17 +203,17 @@ describe('§6.6 and §15.2: config-only modes', () => {
 describe('§8 RBAC and pull secrets', () => {
   it('binds view/edit per deployment, copies pull secrets and lists them on every ServiceAccount', async () => {
     await deploy('rbac', full, [{ name: 'reader', k8sAccessLevel: 'view' }, { name: 'writer', k8sAccessLevel: 'edit' }, { name: 'plain' }]);
-    const binding = await rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: ns.name });
+    const binding = await rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: t.ns.name });
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rbac-reader', namespace: ns.name }]);
-    expect((await rbac.readNamespacedRoleBinding({ name: 'rbac-writer', namespace: ns.name })).roleRef.name).toBe('edit');
-    await expect(rbac.readNamespacedRoleBinding({ name: 'rbac-plain', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'rbac-reader', namespace: t.ns.name }]);
+    expect((await rbac.readNamespacedRoleBinding({ name: 'rbac-writer', namespace: t.ns.name })).roleRef.name).toBe('edit');
+    await expect(rbac.readNamespacedRoleBinding({ name: 'rbac-plain', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
 
-    const copy = await core.readNamespacedSecret({ name: `${full}-registry-clowder-copy`, namespace: ns.name });
+    const copy = await core.readNamespacedSecret({ name: `${full}-registry-clowder-copy`, namespace: t.ns.name });
     expect(copy.metadata!.labels).toEqual({ app: full });
     expect(copy.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ClowdEnvironment', name: full });
     for (const sa of ['rbac-reader', 'rbac-app']) {
-      expect((await core.readNamespacedServiceAccount({ name: sa, namespace: ns.name })).imagePullSecrets).toEqual([{ name: `${full}-registry-clowder-copy` }]);
+      expect((await core.readNamespacedServiceAccount({ name: sa, namespace: t.ns.name })).imagePullSecrets).toEqual([{ name: `${full}-registry-clowder-copy` }]);
     }
     // The env copies them into its target namespace too, for its own ServiceAccount.
     const tns = (await clowd.readEnv(full)).status!.targetNamespace!;
@@ -243,8 +223,8 @@ describe('§8 RBAC and pull secrets', () => {
   });
 
   it('prunes a RoleBinding whose access level went back to default', async () => {
-    await clowd.patchApp(ns.name, 'rbac', [{ op: 'replace', path: '/spec/deployments/0/k8sAccessLevel', value: 'default' }]);
-    await waitFor('the RoleBinding to go', async () => rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: ns.name }).then(() => undefined, () => true));
+    await clowd.patchApp(t.ns.name, 'rbac', [{ op: 'replace', path: '/spec/deployments/0/k8sAccessLevel', value: 'default' }]);
+    await waitFor('the RoleBinding to go', async () => rbac.readNamespacedRoleBinding({ name: 'rbac-reader', namespace: t.ns.name }).then(() => undefined, () => true));
   });
 });
 
@@ -257,7 +237,7 @@ describe('§9 jobs', () => {
         { name: 'off', schedule: '0 4 * * *', disabled: true, podSpec: { image: 'job:1' } },
       ],
     });
-    const cron = await batch.readNamespacedCronJob({ name: 'jobs-nightly', namespace: ns.name });
+    const cron = await batch.readNamespacedCronJob({ name: 'jobs-nightly', namespace: t.ns.name });
     expect(cron.metadata!.labels).toEqual({ app: 'jobs', pod: 'jobs-nightly' });
     expect(cron.spec!.concurrencyPolicy).toBe('Allow');
     const pod = cron.spec!.jobTemplate.spec!.template;
@@ -266,7 +246,7 @@ describe('§9 jobs', () => {
     expect(pod.spec!.containers[0].env!.map((e) => e.name)).toEqual(['A', 'ACG_CONFIG']);
     expect(pod.spec!.containers[0].ports).toEqual([{ name: 'metrics', containerPort: 9000, protocol: 'TCP' }]);
     expect(pod.metadata!.annotations!.configHash).toMatch(/^[0-9a-f]{64}$/);
-    const all = (await batch.listNamespacedCronJob({ namespace: ns.name })).items.map((c) => c.metadata!.name);
+    const all = (await batch.listNamespacedCronJob({ namespace: t.ns.name })).items.map((c) => c.metadata!.name);
     expect(all.filter((n) => n!.startsWith('jobs-'))).toEqual(['jobs-nightly']);
   });
 });
@@ -274,9 +254,9 @@ describe('§9 jobs', () => {
 describe('§9.3 ClowdJobInvocation', () => {
   const custom = () => kc.makeApiClient(CustomObjectsApi);
   const cji = (name: string, spec: object) =>
-    custom().createNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: ns.name, body: { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdJobInvocation', metadata: { name }, spec } });
+    custom().createNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: t.ns.name, body: { apiVersion: 'cloud.redhat.com/v1alpha1', kind: 'ClowdJobInvocation', metadata: { name }, spec } });
   const read = (name: string) =>
-    custom().getNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: ns.name, name }) as Promise<ClowdJobInvocation>;
+    custom().getNamespacedCustomObject({ group: 'cloud.redhat.com', version: 'v1alpha1', plural: 'clowdjobinvocations', namespace: t.ns.name, name }) as Promise<ClowdJobInvocation>;
 
   it('starts one Job per listed job, owned by the invocation, and records it in jobMap', async () => {
     await cji('run-once', { appName: 'jobs', jobs: ['once'] });
@@ -285,7 +265,7 @@ describe('§9.3 ClowdJobInvocation', () => {
       return c.status?.jobMap?.once ? c : undefined;
     });
     expect(['Invoked', 'Complete']).toContain(invoked.status!.jobMap.once);
-    const [job] = (await batch.listNamespacedJob({ namespace: ns.name, labelSelector: 'clowdjob=run-once' })).items;
+    const [job] = (await batch.listNamespacedJob({ namespace: t.ns.name, labelSelector: 'clowdjob=run-once' })).items;
     expect(job.metadata!.name).toMatch(/^jobs-once-[a-z0-9]{7}$/);
     expect(job.metadata!.labels).toMatchObject({ clowdjob: 'run-once', job: 'jobs-once' });
     expect(job.metadata!.ownerReferences![0]).toMatchObject({ kind: 'ClowdJobInvocation', name: 'run-once', controller: true });
@@ -311,13 +291,13 @@ describe('§9.3 ClowdJobInvocation', () => {
 describe('env settings that change every Deployment and Service', () => {
   it('§4.7 service mesh annotations, §4.8 omitPullPolicy, §5.2 NodePort and back', async () => {
     await deploy('mesh', other, [{ name: 'latest', web: true, podSpec: { image: 'repo/x:latest' } }, { name: 'pinned', podSpec: { image: 'repo/x:1' } }]);
-    const [latest, pinned] = await Promise.all(['mesh-latest', 'mesh-pinned'].map((name) => apps.readNamespacedDeployment({ name, namespace: ns.name })));
+    const [latest, pinned] = await Promise.all(['mesh-latest', 'mesh-pinned'].map((name) => apps.readNamespacedDeployment({ name, namespace: t.ns.name })));
     expect(latest.spec!.template.metadata!.annotations).toMatchObject({
       'sidecar.istio.io/inject': 'true',
       'traffic.sidecar.istio.io/excludeOutboundPorts': '443,9093,5432,10000',
     });
     expect([latest, pinned].map((d) => d.spec!.template.spec!.containers[0].imagePullPolicy)).toEqual(['Always', 'IfNotPresent']);
-    const service = () => core.readNamespacedService({ name: 'mesh-latest', namespace: ns.name });
+    const service = () => core.readNamespacedService({ name: 'mesh-latest', namespace: t.ns.name });
     const nodePorts = (await service()).spec!.ports!.map((p) => p.nodePort);
     expect((await service()).spec!.type).toBe('NodePort');
     expect(nodePorts.every((p) => p! > 0)).toBe(true);
@@ -358,7 +338,7 @@ describe('§14.3 objectStore minio', () => {
 
   it('fails an app with buckets until MinIO answers (kwok runs no MinIO)', async () => {
     expect(await failure('buckets', minio, { objectStore: ['photos'] })).toBe('runapp: objectstore: bucket "photos" -- failed to check if bucket exists');
-    await expect(core.readNamespacedSecret({ name: 'buckets', namespace: ns.name })).rejects.toMatchObject({ code: 404 });
+    await expect(core.readNamespacedSecret({ name: 'buckets', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
   });
 });
 
@@ -406,7 +386,7 @@ describe('§15.3 Kafka operator mode', () => {
     await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
     // The operator does not watch Strimzi's kinds (it cannot start an informer for a kind that may
     // not exist), so it finds this on its next retry; we save the backoff by queueing the env now.
-    operator.controllers.env.queue.add(strimzi);
+    t.operator.controllers.env.queue.add(strimzi);
     const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
     expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
       { host: '*', operation: 'All', resource: { type: 'topic', name: 'orders', patternType: 'literal' } },
@@ -420,9 +400,9 @@ describe('§15.3 Kafka operator mode', () => {
     await setStatus('kafkatopics', tns, 'orders', ready);
     await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: 'streams-user' }, data: { password: b64('pw') } } });
     await setStatus('kafkausers', tns, `${strimzi}-streams`, { username: 'streams-user', secret: 'streams-user' });
-    operator.controllers.app.queue.add(`${ns.name}/streams`); // no watch on KafkaUsers: poke the waiting app
-    await waitFor('streams to reconcile', reconciled(() => clowd.readApp(ns.name, 'streams')));
-    const stored = await core.readNamespacedSecret({ name: 'streams', namespace: ns.name });
+    t.operator.controllers.app.queue.add(`${t.ns.name}/streams`); // no watch on KafkaUsers: poke the waiting app
+    await waitFor('streams to reconcile', reconciled(() => clowd.readApp(t.ns.name, 'streams')));
+    const stored = await core.readNamespacedSecret({ name: 'streams', namespace: t.ns.name });
     const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
     expect(config.kafka).toEqual({
       brokers: [{
@@ -434,13 +414,13 @@ describe('§15.3 Kafka operator mode', () => {
     expect(validateAppConfig(config)).toEqual([]);
 
     // The env counts the Kafka cluster as a deployment and the topic as a topic, both ready.
-    operator.controllers.env.queue.add(strimzi);
+    t.operator.controllers.env.queue.add(strimzi);
     const env = await waitFor('the env to count Strimzi objects', async () => {
       const e = await clowd.readEnv(strimzi);
       return e.status?.deployments?.managedTopics === 1 ? e : undefined;
     });
     expect(env.status!.deployments).toEqual({ managedDeployments: 1, readyDeployments: 1, managedTopics: 1, readyTopics: 1 });
     const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
-    expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
+    expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': t.ns.name } } }]);
   });
 });

@@ -3,64 +3,45 @@
 // the copy in its cache is often a moment behind the server. Those writes must land anyway, and
 // not show up in the log as failures.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { expect, it } from 'vitest';
+import { testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp } from './api.ts';
-import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './testing/fixtures.ts';
-import { installCrds } from './install-crds.ts';
+import { clowdApp, environment, reconciled } from './testing/fixtures.ts';
+import { clowderTest } from './testing/harness.ts';
 import { ObjectWriter } from './object-writer.ts';
-import { clowderOperator } from './operator.ts';
 
 const kc = testKubeConfig();
-const clowd = clowdClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const envNames = [0, 1, 2, 3].map((i) => `status-${suffix}-${i}`);
-const lines: string[] = [];
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operator: ReturnType<typeof clowderOperator>;
 
-beforeAll(async () => {
-  await installCrds(kc);
-  ns = await testNamespace(kc, 'clowder-status');
-  await allowClowderPods(kc, ns.name);
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: (line) => lines.push(line) });
-  await operator.manager.start();
-  await operator.manager.leading;
-});
-
-afterAll(async () => {
-  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const name of envNames) await clowd.deleteEnv(name);
-  await waitFor('the envs and apps to be gone', async () => (envNames.some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
-  await operator?.manager.stop();
-  await ns?.remove();
-});
+const t = clowderTest('clowder-status');
+const { clowd } = t;
 
 it('writes status from a copy older than the object on the server', async () => {
   // A disabled app: the operator adds its finalizer and then leaves it (and its status) alone.
-  const stale = (await clowd.createApp(clowdApp('stale', ns.name, envNames[0], [], { disabled: true }))) as ClowdApp;
-  await clowd.patchApp(ns.name, 'stale', [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }]);
+  const stale = (await clowd.createApp(clowdApp('stale', t.ns.name, envNames[0], [], { disabled: true }))) as ClowdApp;
+  await clowd.patchApp(t.ns.name, 'stale', [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }]);
   const status = { ready: false, deployments: { managedDeployments: 0, readyDeployments: 0 }, conditions: [] };
   expect(await new ObjectWriter(kc).writeStatus(stale, status)).toBe(true);
-  const live = await clowd.readApp(ns.name, 'stale');
+  const live = await clowd.readApp(t.ns.name, 'stale');
   expect(live.metadata!.resourceVersion).not.toBe(stale.metadata!.resourceVersion);
   expect(live.status).toEqual(status);
 });
 
 it('writes the first status of new environments and apps without a failed attempt', async () => {
-  for (const name of envNames) await clowd.createEnv(environment(name));
-  const apps = envNames.flatMap((env, e) => [0, 1, 2, 3].map((a) => clowdApp(`app-${e}-${a}`, ns.name, env, [{ name: 'web', web: true }, { name: 'worker' }])));
+  for (const name of envNames) await t.createEnv(environment(name));
+  const apps = envNames.flatMap((env, e) => [0, 1, 2, 3].map((a) => clowdApp(`app-${e}-${a}`, t.ns.name, env, [{ name: 'web', web: true }, { name: 'worker' }])));
   for (const app of apps) await clowd.createApp(app);
 
   for (const name of envNames) await waitFor(`${name} to reconcile`, reconciled(() => clowd.readEnv(name)));
   for (const app of apps) {
     await waitFor(`${app.metadata!.name} to be ready`, async () => {
-      const live = await clowd.readApp(ns.name, app.metadata!.name!);
+      const live = await clowd.readApp(t.ns.name, app.metadata!.name!);
       return live.status?.ready && live.status.generation === live.metadata?.generation ? live : undefined;
     });
   }
   // "failed: clowd env not reconciled" is an app waiting for its env, reported as Clowder reports
   // it; a request the API server refused is logged as a failed attempt, retried with backoff.
-  expect(lines.filter((line) => line.includes('attempt'))).toEqual([]);
-  expect(lines.filter((line) => line.includes('updated status')).length).toBeGreaterThanOrEqual(envNames.length + apps.length);
+  expect(t.lines.filter((line) => line.includes('attempt'))).toEqual([]);
+  expect(t.lines.filter((line) => line.includes('updated status')).length).toBeGreaterThanOrEqual(envNames.length + apps.length);
 });

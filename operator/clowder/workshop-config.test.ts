@@ -4,48 +4,33 @@
 // ClowdEnvironment still comes first, as in Clowder (§14).
 import { AppsV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import { allowClowderPods, clowdApp, clowdClient, environment, reconciled } from './testing/fixtures.ts';
-import { installCrds } from './install-crds.ts';
-import { clowderOperator } from './operator.ts';
+import { expect, it } from 'vitest';
+import { testKubeConfig, waitFor } from '../../test/cluster.ts';
+import { clowdApp, environment, reconciled } from './testing/fixtures.ts';
+import { clowderTest } from './testing/harness.ts';
 import { readConfig, withPostgresImages, WORKSHOP_CONFIG } from './settings.ts';
 
 const kc = testKubeConfig();
 const apps = kc.makeApiClient(AppsV1Api);
-const clowd = clowdClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const workshop = `workshop-${suffix}`;
 const own = `own-redis-${suffix}`;
-let ns: Awaited<ReturnType<typeof testNamespace>>;
-let operator: ReturnType<typeof clowderOperator>;
 
-beforeAll(async () => {
-  await installCrds(kc);
-  ns = await testNamespace(kc, 'clowder-workshop');
-  await allowClowderPods(kc, ns.name);
-  await clowd.createEnv(environment(workshop, { db: { mode: 'local' }, inMemoryDb: { mode: 'redis' } }));
-  await clowd.createEnv(environment(own, { inMemoryDb: { mode: 'redis', image: 'example.com/redis:7' } }));
-  const settings = withPostgresImages(['15=k8s-patterns/postgres:15'], readConfig(WORKSHOP_CONFIG));
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {}, settings });
-  await operator.manager.start();
-  await operator.manager.leading;
+const t = clowderTest('clowder-workshop', {
+  setup: async () => {
+    await t.createEnv(environment(workshop, { db: { mode: 'local' }, inMemoryDb: { mode: 'redis' } }));
+    await t.createEnv(environment(own, { inMemoryDb: { mode: 'redis', image: 'example.com/redis:7' } }));
+  },
+  operator: { settings: withPostgresImages(['15=k8s-patterns/postgres:15'], readConfig(WORKSHOP_CONFIG)) },
 });
+const { clowd } = t;
 
-afterAll(async () => {
-  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [workshop, own]) await clowd.deleteEnv(env);
-  await waitFor('the envs and apps to be gone', async () => ([workshop, own].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
-  await operator?.manager.stop();
-  await ns?.remove();
-});
-
-const imageOf = async (name: string) => (await apps.readNamespacedDeployment({ name, namespace: ns.name })).spec!.template.spec!.containers[0].image;
+const imageOf = async (name: string) => (await apps.readNamespacedDeployment({ name, namespace: t.ns.name })).spec!.template.spec!.containers[0].image;
 
 it('deploys public images: upstream Valkey for redis, the lesson\'s PostgreSQL, Clowder\'s quay.io images otherwise', async () => {
-  await clowd.createApp(clowdApp('inventory', ns.name, workshop, [{ name: 'api' }], { database: { name: 'inventory', version: 15 }, inMemoryDb: true }));
-  await clowd.createApp(clowdApp('hosts', ns.name, workshop, [{ name: 'api' }], { database: { name: 'hosts', version: 15 }, cyndi: { enabled: true } }));
-  for (const app of ['inventory', 'hosts']) await waitFor(`${app} to reconcile`, reconciled(() => clowd.readApp(ns.name, app)));
+  await clowd.createApp(clowdApp('inventory', t.ns.name, workshop, [{ name: 'api' }], { database: { name: 'inventory', version: 15 }, inMemoryDb: true }));
+  await clowd.createApp(clowdApp('hosts', t.ns.name, workshop, [{ name: 'api' }], { database: { name: 'hosts', version: 15 }, cyndi: { enabled: true } }));
+  for (const app of ['inventory', 'hosts']) await waitFor(`${app} to reconcile`, reconciled(() => clowd.readApp(t.ns.name, app)));
   expect(await Promise.all(['inventory-redis', 'inventory-db', 'hosts-db'].map(imageOf))).toEqual([
     'docker.io/valkey/valkey:8',
     'k8s-patterns/postgres:15',
@@ -55,7 +40,7 @@ it('deploys public images: upstream Valkey for redis, the lesson\'s PostgreSQL, 
 });
 
 it('still takes the image an environment names', async () => {
-  await clowd.createApp(clowdApp('cache', ns.name, own, [{ name: 'api' }], { inMemoryDb: true }));
-  await waitFor('cache to reconcile', reconciled(() => clowd.readApp(ns.name, 'cache')));
+  await clowd.createApp(clowdApp('cache', t.ns.name, own, [{ name: 'api' }], { inMemoryDb: true }));
+  await waitFor('cache to reconcile', reconciled(() => clowd.readApp(t.ns.name, 'cache')));
   expect(await imageOf('cache-redis')).toBe('example.com/redis:7');
 });
