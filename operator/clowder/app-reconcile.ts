@@ -4,6 +4,7 @@
 // credentials excepted, see createSecretOnce), and a passing pass that finds everything in place
 // writes nothing (§0).
 import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import { apiError } from '../runtime/api-error.ts';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
@@ -114,9 +115,9 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     try {
       for (const object of desired) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
     } catch (error) {
-      const { code, body } = error as { code?: number; body?: string };
+      const { code, message } = apiError(error);
       if (code !== 422 && code !== 400) throw error;
-      return fail(app, outcome, `runapp: apply: ${messageOf(body) ?? (error as Error).message}`);
+      return fail(app, outcome, `runapp: apply: ${message}`);
     }
 
     // ### 11-12: Delete what we own but did not write this time (a removed deployment's objects).
@@ -162,14 +163,5 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     });
     if (retry) throw new Error(message);
     return { outcome: outcome.fail(message) };
-  }
-}
-
-/** The message of an API error's Status body, if it has one. */
-function messageOf(body: string | undefined): string | undefined {
-  try {
-    return (JSON.parse(body ?? '') as { message?: string }).message;
-  } catch {
-    return undefined;
   }
 }

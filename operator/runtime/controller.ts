@@ -7,6 +7,7 @@
 // back at any time (a resync, a restart, an unrelated change), and running it again on a world
 // that is already right must change nothing, not even a status timestamp.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { describeApiError } from './api-error.ts';
 import { keyOf, type EventType } from './informer.ts';
 import type { Metrics } from './metrics.ts';
 import type { Outcome } from './outcome.ts';
@@ -80,7 +81,7 @@ export class Controller {
         try {
           keys = keysFor(object);
         } catch (error) {
-          return this.#log(`${informer.type?.kind ?? 'watch'} ${keyOf(object)}: no keys for ${this.name}: ${message(error)}`);
+          return this.#log(`${informer.type?.kind ?? 'watch'} ${keyOf(object)}: no keys for ${this.name}: ${describeApiError(error)}`);
         }
         keys.forEach((key) => this.queue.add(key));
       });
@@ -123,7 +124,7 @@ export class Controller {
       // conflict is retried quietly; only one that persists is worth a line.
       const attempt = this.queue.failures(key) + 1;
       if ((error as { code?: number }).code !== 409 || attempt >= CONFLICTS_BEFORE_LOGGING) {
-        this.#log(`${this.#noun} ${key}: failed (attempt ${attempt}, retrying): ${message(error)}`);
+        this.#log(`${this.#noun} ${key}: failed (attempt ${attempt}, retrying): ${describeApiError(error)}`);
         this.#quiet.delete(key);
       }
       this.queue.addRateLimited(key);
@@ -170,19 +171,3 @@ export class Controller {
 /** A conflict on this many attempts in a row is no longer a cache a moment behind: say so. */
 const CONFLICTS_BEFORE_LOGGING = 3;
 
-function message(error: unknown): string {
-  const e = error as { code?: number; body?: unknown; message?: string };
-  if (e.code && e.body) {
-    const body = typeof e.body === 'string' ? safeParse(e.body) : e.body;
-    return `${e.code} ${(body as { message?: string })?.message ?? ''}`.trim();
-  }
-  return e.message ?? String(error);
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return { message: text };
-  }
-}

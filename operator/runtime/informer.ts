@@ -15,6 +15,7 @@
 // retries everything, with exponential backoff so a down server is not hammered.
 import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeApiError } from './api-error.ts';
 
 export type EventType = 'add' | 'update' | 'delete';
 export type Handler<T> = (type: EventType, object: T, old?: T) => void;
@@ -151,7 +152,7 @@ export class Informer<T extends KubernetesObject> {
         // Anything else (connection refused, 500, 403, a reset stream): keep what we know and try
         // again later. The cache goes stale meanwhile, but reconcilers still see a consistent past.
         const delay = Math.min(this.#baseBackoffMs * 2 ** failures++, this.#maxBackoffMs);
-        this.#log(`${this.type.kind}: ${describeError(error)}; retrying in ${delay} ms`);
+        this.#log(`${this.type.kind}: ${describeApiError(error)}; retrying in ${delay} ms`);
         await sleep(delay, undefined, { signal: stop }).catch(() => {});
       }
     }
@@ -236,13 +237,8 @@ export class Informer<T extends KubernetesObject> {
       try {
         handler(type, object, old);
       } catch (error) {
-        this.#log(`${this.type.kind} ${key}: a subscriber failed on ${type}: ${describeError(error)}`);
+        this.#log(`${this.type.kind} ${key}: a subscriber failed on ${type}: ${describeApiError(error)}`);
       }
     }
   }
-}
-
-function describeError(error: unknown): string {
-  const e = error as { code?: unknown; statusCode?: unknown; message?: string; cause?: { code?: string } };
-  return [e.statusCode ?? e.code, e.cause?.code, e.message].filter(Boolean).join(' ') || String(error);
 }

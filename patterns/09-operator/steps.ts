@@ -3,6 +3,7 @@
 // and a finalizer — the API a team would expect from anything it installs into a cluster.
 import { ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
 import { configHash, FINALIZER, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
+import { apiError } from '../../operator/runtime/api-error.ts';
 import { removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import { appears, deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
 import { StepFailed, ConfigMaps, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
@@ -34,13 +35,7 @@ const listWatchers = (ctx: LessonContext) => watchers(ctx)
 async function rejection(ctx: LessonContext): Promise<string> {
   const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'ConfigWatcher', metadata: { name: 'everything-watcher' }, spec: { configMap: 'web-config', podSelector: {} } };
   return watchers(ctx).createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, body, dryRun: 'All' })
-    .then(() => 'accepted', (e: { body?: string; message?: string }) => {
-      try {
-        return String(JSON.parse(e.body ?? '').message);
-      } catch {
-        return e.message ?? String(e);
-      }
-    });
+    .then(() => 'accepted', (e: unknown) => apiError(e).message);
 }
 
 /** web-watcher, once it exists; a few seconds without it means it was never created, or is deleted already. */

@@ -1,6 +1,7 @@
 // The Todo resource as TypeScript sees it. manifests/crd.yaml is the authority on the shape and
 // on the rules; the apps below never check a title or a due date themselves.
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { apiError } from '../../../operator/runtime/api-error.ts';
 
 export const GROUP = 'k8spatterns.com';
 export const VERSION = 'v1';
@@ -29,14 +30,6 @@ export interface Todo extends KubernetesObject {
  * client sees the same words as someone using kubectl.
  */
 export function refusal(error: unknown): { status: number; message: string } {
-  const e = error as { code?: number; body?: unknown; message?: string };
-  if (typeof e.code === 'number' && e.body !== undefined) {
-    try {
-      const body = (typeof e.body === 'string' ? JSON.parse(e.body) : e.body) as { message?: string };
-      return { status: e.code, message: body.message ?? String(e.body) };
-    } catch {
-      return { status: e.code, message: String(e.body) };
-    }
-  }
-  return { status: 502, message: e.message ?? String(error) };
+  const { code, message } = apiError(error);
+  return { status: code ?? 502, message }; // 502: the API server did not answer at all
 }
