@@ -51,7 +51,7 @@ export async function loadWorkshopImage(): Promise<void> {
 
 /** Builds the PostgreSQL image (its context is its own folder: a Dockerfile and the start script). */
 export async function loadPostgresImage(): Promise<void> {
-  const context = join(root, 'scripts', 'cluster', 'images', 'postgres');
+  const context = join(root, 'kind', 'images', 'postgres');
   await $({ verbose: true })`docker build -t ${POSTGRES_IMAGE} ${context}`;
   await $({ verbose: true })`kind load docker-image ${POSTGRES_IMAGE} --name ${CLUSTER_NAME}`;
 }
