@@ -35,6 +35,8 @@ export interface WebProvider {
   h2cPrivatePort?: number;
   mode: string;
   tls?: { enabled?: boolean; port?: number; privatePort?: number; h2cPort?: number; h2cPrivatePort?: number };
+  /** Of mode local's images, we read only the TLS sidecar's (§5.3). */
+  images?: { caddyProxy?: string };
 }
 
 export interface ClowdEnvironmentSpec {

@@ -20,6 +20,8 @@ export interface Settings {
     postgresCyndi: Record<number, string>;
     redis: string;
     minio: string;
+    /** The TLS sidecar (§5.3). */
+    caddyProxy: string;
   };
 }
 
@@ -45,6 +47,7 @@ export const DEFAULT_SETTINGS: Settings = {
     // Red Hat's registry: pulling needs a Red Hat login (see workshop-config.json).
     redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
+    caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
   },
 };
 
@@ -53,7 +56,7 @@ export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url
 
 /** The part of clowder_config.json we read, plus the kit's database images. */
 interface ConfigFile {
-  images?: { inMemoryDB?: string; objectStoreMinio?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
+  images?: { inMemoryDB?: string; objectStoreMinio?: string; caddy?: string; caddyProxy?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
   settings?: { restarterAnnotation?: string };
 }
 
@@ -74,6 +77,8 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
       postgresCyndi: { ...base.images.postgresCyndi, ...images.postgresCyndi },
       redis: images.inMemoryDB || base.images.redis,
       minio: images.objectStoreMinio || base.images.minio,
+      // Clowder reads caddyProxy only when caddy (its gateway's image) is set too.
+      caddyProxy: (images.caddy && images.caddyProxy) || base.images.caddyProxy,
     },
   };
 }

@@ -30,6 +30,7 @@ describe('DEFAULT_SETTINGS', () => {
       },
       redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
       minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
+      caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
     });
   });
 });
@@ -46,6 +47,11 @@ describe('readConfig', () => {
       recycleAnnotation: 'example.com/restart',
       images: { ...DEFAULT_SETTINGS.images, redis: 'example.com/valkey:8', postgresCyndi: { ...DEFAULT_SETTINGS.images.postgresCyndi, 15: 'example.com/pg-cyndi:15' } },
     });
+  });
+
+  it('takes caddyProxy only with caddy beside it, as Clowder does', () => {
+    expect(readConfig(configFile('{"images": {"caddyProxy": "example.com/caddy:2"}}')).images.caddyProxy).toBe(DEFAULT_SETTINGS.images.caddyProxy);
+    expect(readConfig(configFile('{"images": {"caddy": "example.com/gw:2", "caddyProxy": "example.com/caddy:2"}}')).images.caddyProxy).toBe('example.com/caddy:2');
   });
 
   it('the workshop\'s config replaces only the image that needs a registry login', () => {

@@ -1,6 +1,8 @@
 // The providers run in memory, without a cluster: the spec's worked examples (§6.7, §6.8)
 // must come out to the byte, and every config must satisfy Clowder's JSON Schema.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { V1ConfigMap } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ClowdApp, ClowdAppRef } from '../api.ts';
 import { canonicalJson } from '../config/canonical-json.ts';
@@ -8,6 +10,8 @@ import { validateAppConfig } from '../config/schema.ts';
 import { clowdApp, environment } from '../testing/fixtures.ts';
 import { DEFAULT_SETTINGS } from '../settings.ts';
 import { runProviders } from './order.ts';
+import { caddyConfig } from './web/tls-sidecar.ts';
+import { webPorts } from '../web-settings.ts';
 import type { AppBuild } from './provider.ts';
 
 function withUid(app: ClowdApp): ClowdApp {
@@ -130,6 +134,46 @@ describe('cdappconfig.json from the providers', () => {
       a_tls: { uri: 'https://me-a.n.svc:8443', ca_certificate: '/cdapp/certs/service-ca.crt' },
     });
     expect(validateAppConfig(config)).toEqual([]);
+  });
+
+  it('§5.3: a deployment with TLS gets Caddy as a sidecar, its config and the annotation that issues its certificate', async () => {
+    const env = environment('demo', { web: { port: 8000, mode: 'operator', h2cPort: 8080, tls: { enabled: true, port: 8443, privatePort: 10443, h2cPort: 8444 } } });
+    const app = clowdApp('me', 'n', 'demo', [
+      { name: 'a', webServices: { public: { enabled: true, h2cEnabled: true, h2cTargetPort: 9090 }, private: { enabled: true, tls: false } } },
+      { name: 'plain', webServices: { public: { enabled: true, tls: false } } },
+    ]);
+    const { build: b } = await build(app, env);
+    const pod = b.deployments.get('a')!.spec!.template.spec!;
+    expect(pod.containers.map((c) => c.name)).toEqual(['me-a', 'caddy-tls']);
+    expect(pod.containers[1]).toEqual({
+      name: 'caddy-tls',
+      image: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
+      command: ['/usr/bin/caddy'],
+      args: ['run', '--config', '/etc/caddy/caddy.json'],
+      ports: [{ name: 'tls', containerPort: 8443, protocol: 'TCP' }, { name: 'h2c-tls', containerPort: 8444, protocol: 'TCP' }],
+      volumeMounts: [{ name: 'caddy-tls', readOnly: true, mountPath: '/certs' }, { name: 'caddy-config', readOnly: true, mountPath: '/etc/caddy' }],
+    });
+    expect(pod.volumes!.map((v) => v.name)).toEqual(['config-secret', 'tls-ca', 'caddy-config', 'caddy-tls']);
+    expect(pod.volumes!.slice(2)).toEqual([
+      { name: 'caddy-config', configMap: { name: 'me-a-caddy-config' } },
+      { name: 'caddy-tls', secret: { secretName: 'me-a-serving-cert' } },
+    ]);
+    expect(b.services.get('a')!.metadata!.annotations).toEqual({ 'service.beta.openshift.io/serving-cert-secret-name': 'me-a-serving-cert' });
+    const configMap = b.objects.find((o) => o.kind === 'ConfigMap') as V1ConfigMap;
+    expect(configMap.metadata).toMatchObject({ name: 'me-a-caddy-config', namespace: 'n', ownerReferences: [{ kind: 'ClowdApp', name: 'me' }] });
+    const servers = JSON.parse(configMap.data!['caddy.json']).apps.http.servers;
+    expect(Object.keys(servers)).toEqual(['pubServer', 'pubServerH2C']);
+    expect(servers.pubServerH2C.routes[0].handle[0]).toEqual({ handler: 'reverse_proxy', transport: { protocol: 'http', versions: ['h2c'] }, upstreams: [{ dial: 'localhost:9090' }] });
+    // Without TLS on either side, a deployment keeps its one container.
+    expect(b.deployments.get('plain')!.spec!.template.spec!.containers.map((c) => c.name)).toEqual(['me-plain']);
+    expect(b.objects.filter((o) => o.kind === 'ConfigMap')).toHaveLength(1);
+  });
+
+  it('§5.3: caddy.json has the bytes Go writes for Caddy\'s types (testing/caddy-four-listeners.json: Caddy v2.11.4, all four listeners)', async () => {
+    const ports = webPorts({ port: 8000, mode: 'operator', tls: { enabled: true, port: 18443, privatePort: 18800, h2cPort: 18444, h2cPrivatePort: 18801 } });
+    const sides = { public: true, private: true, publicH2c: true, privateH2c: true };
+    const golden = await readFile(new URL('../testing/caddy-four-listeners.json', import.meta.url), 'utf8');
+    expect(caddyConfig(ports, sides, { public: 8000, private: 10000, publicH2c: 8080, privateH2c: 8081 })).toBe(golden);
   });
 
   it('an unknown mode fails with getprov', async () => {
