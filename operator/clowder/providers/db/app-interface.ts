@@ -1,4 +1,4 @@
-// Database, mode `app-interface`: databases provisioned outside the cluster (Amazon RDS, by Red
+// Database, mode `app-interface` (§6.9): databases provisioned outside the cluster (Amazon RDS, by Red
 // Hat's App Interface), whose credentials arrive as Secrets in the app's namespace. The operator
 // creates nothing; it finds the app's Secret and writes what it holds into the config, with the
 // CA bundle that RDS certificates chain to, so that apps can verify the server (sslMode
