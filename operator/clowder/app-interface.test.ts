@@ -1,5 +1,5 @@
-// The app-interface modes of the database and of Kafka (§15.4), on the real local control plane:
-// what someone else provisioned (RDS credentials in Secrets, a Strimzi Kafka with its topics)
+// The app-interface modes of the database (§6.9) and of Kafka (§15.4), on the real local control
+// plane: what someone else provisioned (RDS credentials in Secrets, a Strimzi Kafka with its topics)
 // becomes the app's config; what is missing is named in the env's or the app's conditions, in
 // Clowder's words. The RDS CA bundle comes from a server of the test's own on 127.0.0.1.
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
@@ -83,7 +83,7 @@ describe('the env halves', () => {
   });
 });
 
-describe('database app-interface', () => {
+describe('§6.9 database app-interface', () => {
   const expected = (user: string, host: string) => ({
     adminPassword: `${user}-pw`, adminUsername: user, hostname: host, name: user, password: `${user}-pw`, port: 5432,
     rdsCa: BUNDLE, sslMode: 'verify-full', username: user,

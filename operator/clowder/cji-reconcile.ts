@@ -10,7 +10,7 @@ import { type ClowdApp, type ClowdEnvironment, type ClowdJobInvocation } from '.
 import type { Caches } from './caches.ts';
 import type { ObjectWriter } from './object-writer.ts';
 import { jobContainers, LINTER_ANNOTATIONS } from './providers/cronjob/default.ts';
-import { configVolumes, withoutKubectl } from './providers/deployment/default.ts';
+import { configVolumes, withoutKubectl } from './providers/pod-template.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 
 type JobState = 'Invoked' | 'Complete' | 'Failed';

@@ -3,20 +3,16 @@
 // there with copies of its pull secrets, and the shared servers of some modes (MinIO, Kafka).
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Secret, type V1ServiceAccount } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
-import { controllerUid, envLabels, ownedBy } from './ownership.ts';
-import { caBundle } from './providers/db/app-interface.ts';
-import { missingBootstrap } from './providers/kafka/app-interface.ts';
-import { KAFKA_CRD, kafkaCluster, kafkaEnvObjects, STRIMZI } from './providers/kafka/operator.ts';
-import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
-import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
-import { pullSecretCopies } from './providers/pullsecrets/default.ts';
+import { controllerUid } from './ownership.ts';
+import { runEnvProviders } from './providers/order.ts';
+import { ProviderError, type EnvBuild } from './providers/provider.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 import type { Settings } from './settings.ts';
 import { countDeployments, deploymentReady, reconcileConditions } from './status.ts';
@@ -87,69 +83,50 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     // ### 5: A namespace on its way out takes everything in it along: do not write into it.
     if (terminating(caches, targetNamespace)) return;
 
-    // ### 6: Env-level objects (§3.2): copies of the pull secrets in <tns>, the ServiceAccount that
-    // env-level pods run as (listing those copies), MinIO in objectStore mode minio, and the Kafka
-    // cluster in Kafka mode operator.
-    let copies: V1Secret[];
-    try {
-      copies = pullSecretCopies({ env, lookup: lookup(caches), appTracked: [] }, targetNamespace);
-    } catch (error) {
-      return fail(env, (error as Error).message);
-    }
-    const account: V1ServiceAccount = {
-      apiVersion: 'v1',
-      kind: 'ServiceAccount',
-      metadata: { name: `${name}-env`, namespace: targetNamespace, labels: envLabels(env), ownerReferences: ownedBy(env) },
-      imagePullSecrets: copies.map((c) => ({ name: c.metadata!.name! })),
-    };
-    const written: KubernetesObject[] = [...copies, account];
-    // The target namespace and ours carry their name as a label, for NetworkPolicies (§8.4).
-    for (const ns of [targetNamespace, settings.operatorNamespace]) {
-      const found = caches.namespaces.get(ns);
-      if (found && !found.metadata?.labels?.[NAME_LABEL]) outcome.add(await writer.write(nameLabel(ns), found), found, 'name label');
-    }
-    if (env.spec.providers.objectStore.mode === 'minio') {
-      // The keys are generated once; a Secret not cached yet is created now and read back later.
-      if (!caches.secrets.get(`${targetNamespace}/${name}-minio`)) {
-        await core.createNamespacedSecret({ namespace: targetNamespace, body: minioSecret(env, targetNamespace) });
-        outcome.add('created', `Secret ${name}-minio`);
-      }
-      written.push(...minioObjects(env, targetNamespace, settings, settings.operatorNamespace));
-    }
-    for (const object of written) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
-
-    // The Kafka cluster, in operator mode: Strimzi builds it; we wait until it reports listeners,
-    // since apps cannot be given brokers before that.
-    // Strimzi's objects count like Deployments: the Kafka cluster as a managed deployment, each
-    // KafkaTopic of the env as a managed topic; ready when Strimzi says so for the current spec.
-    const strimzi = { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 };
-    if (env.spec.providers.kafka.mode === 'operator') {
-      if (!caches.crds.get(KAFKA_CRD)) return fail(env, `kafka: mode operator needs the Strimzi operator: the CRD ${KAFKA_CRD} is not installed: `);
-      const appNamespaces = [...new Set(envApps(env).map((a) => a.metadata!.namespace!))];
-      for (const object of kafkaEnvObjects(env, targetNamespace, appNamespaces)) {
+    // ### 6: Build the env halves of the env's modes (§3.2), in the providers' order: MinIO,
+    // Kafka's cluster, the checks of the app-interface modes, namespace labels, the ServiceAccount
+    // that env-level pods run as, and the pull-secret copies it lists.
+    const written: KubernetesObject[] = [];
+    const build: EnvBuild = {
+      env,
+      targetNamespace,
+      settings,
+      lookup: lookup(caches),
+      apps: envApps(env),
+      objects: [],
+      waits: [],
+      counts: { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 },
+      createSecretOnce: async (secret) => {
+        await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+        outcome.add('created', { kind: 'Secret', ...secret });
+      },
+      read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
+      list: async (apiVersion, kind, namespace, labelSelector) =>
+        (await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items,
+      writeNow: async (object) => {
         const { apiVersion, kind, metadata } = object;
-        outcome.add(await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!))), object);
+        const live = liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));
+        outcome.add(await writer.write(object, live), object);
         written.push(object); // so the prune below keeps it
-      }
-      const { name: cluster, namespace } = kafkaCluster(env, targetNamespace);
-      const kafka = (await readObject(objects, STRIMZI, 'Kafka', namespace, cluster)) as StrimziObject | undefined;
-      if (!kafka?.status?.listeners?.length) return fail(env, `kafka: cluster ${cluster} in ${namespace} reports no listeners yet: `);
-      const topics = (await objects.list(STRIMZI, 'KafkaTopic', namespace, undefined, undefined, undefined, undefined, `env=${name}`)).items as StrimziObject[];
-      Object.assign(strimzi, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
+      },
+    };
+    try {
+      await runEnvProviders(build);
+    } catch (error) {
+      if (error instanceof ProviderError) return fail(env, error.message);
+      throw error;
     }
 
-    // The app-interface modes provision elsewhere; the env checks that what its apps will be given
-    // is there: Kafka's bootstrap Service, and the CA bundle of the databases (fetched once).
-    if (env.spec.providers.kafka.mode === 'app-interface') {
-      const missing = missingBootstrap(env, targetNamespace, lookup(caches));
-      if (missing) return fail(env, missing);
-    }
-    if (env.spec.providers.db?.mode === 'app-interface') {
-      const failed = await caBundle(env).then(() => undefined, (error: Error) => error.message);
-      if (failed) return fail(env, `runprov: database: ${failed}`);
+    // ### 7: Write what differs.
+    for (const object of build.objects) {
+      outcome.add(await writer.write(object, liveCopy(caches, object)), object);
+      written.push(object);
     }
 
-    // ### 8: Prune what we own in <tns> but did not write: a pull secret taken off the list.
+    // ### 8: What the env waits for from others fails the pass only now, with everything written.
+    if (build.waits.length) return fail(env, build.waits[0]);
+
+    // ### 9: Prune what we own in <tns> but did not write: a pull secret taken off the list.
     // Env-owned objects in app namespaces (pull-secret copies, iqe-<env>) belong to app passes.
     const keys = new Set(written.map(objectKey));
     for (const informer of Object.values(ownedKinds(caches))) {
@@ -162,14 +139,16 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       }
     }
 
-    // ### 7, 9: Status: the apps of this env, the Deployments it owns, and the conditions.
+    // ### 10: Status: the apps of this env, the Deployments it owns (and what the halves counted),
+    // and the conditions; written only when it changed.
     const owned = caches.deployments.list().filter((d) => controllerUid(d) === env.metadata!.uid);
     const deployments = countDeployments(owned);
+    const extra = build.counts;
     const counts = {
-      managedDeployments: deployments.managedDeployments + strimzi.managed,
-      readyDeployments: deployments.readyDeployments + strimzi.ready,
-      managedTopics: strimzi.managedTopics,
-      readyTopics: strimzi.readyTopics,
+      managedDeployments: deployments.managedDeployments + extra.managed,
+      readyDeployments: deployments.readyDeployments + extra.ready,
+      managedTopics: extra.managedTopics,
+      readyTopics: extra.readyTopics,
     };
     const ready = counts.managedDeployments === counts.readyDeployments && counts.managedTopics === counts.readyTopics;
     const broken = owned.filter((d) => !deploymentReady(d)).map((d) => `${d.metadata!.name}/${d.metadata!.namespace}`).sort();
@@ -186,11 +165,11 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
         notReadyMessage: `Deployments are not yet ready: dependency failure: [${broken.length ? `broken deployments: [${broken.join(', ')}]` : ''}]`,
       }),
     });
-    // We cannot watch Strimzi's kinds (an informer for a kind the cluster may not have would never
-    // sync), so while Strimzi's objects are not all ready we look again in a few seconds.
-    const strimziPending = strimzi.managed !== strimzi.ready || strimzi.managedTopics !== strimzi.readyTopics;
+    // What the halves count are Strimzi's kinds, which we cannot watch (an informer for a kind the
+    // cluster may not have would never sync), so while they are not all ready we look again soon.
+    const pending = extra.managed !== extra.ready || extra.managedTopics !== extra.readyTopics;
     outcome.add(wrote ? 'updated' : undefined, 'status', `${ready ? 'ready' : 'not ready'}, ${counts.readyDeployments}/${counts.managedDeployments} deployments ready, ${apps.length} app${apps.length === 1 ? '' : 's'}`);
-    return { outcome, ...(strimziPending ? { requeueAfterMs: 5000 } : {}) };
+    return { outcome, ...(pending ? { requeueAfterMs: 5000 } : {}) };
   };
 
   /** The apps of this env in any namespace, not being deleted, sorted by "<name>-<namespace>" (§3.3). */
@@ -241,15 +220,4 @@ function ignoreNotFound(error: { code?: number }): void {
 function ignoreConflict(error: { code?: number }): false {
   if (error.code !== 409) throw error;
   return false;
-}
-
-interface StrimziObject {
-  metadata?: { generation?: number };
-  status?: { listeners?: unknown[]; observedGeneration?: number; conditions?: { type: string; status: string }[] };
-}
-
-/** Strimzi's readiness: a Ready=True condition about the current generation. */
-function strimziReady(object: StrimziObject): boolean {
-  const current = (object.status?.observedGeneration ?? 0) >= (object.metadata?.generation ?? 0);
-  return current && Boolean(object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }

@@ -5,6 +5,11 @@
 // them have run. A failing provider therefore leaves the cluster as it was (§2.2 step 9), with the
 // spec's exceptions (§2.2 step 10): generated credentials and Strimzi's objects are written while
 // building, because the build needs what comes back (createSecretOnce, writeNow).
+//
+// A mode may have an environment half as well (`envProvide`, as Clowder's EnvProvide beside
+// Provide): what the env itself makes or checks for that mode, once for all its apps (MinIO's
+// server, Kafka's cluster, the env's ServiceAccount). The env reconcile runs these halves in the
+// same order as the app halves (order.ts), on an EnvBuild.
 import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Namespace, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import type { AppConfig } from '../client/app-config.ts';
 import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';
@@ -62,6 +67,38 @@ export interface AppBuild {
 }
 
 export type Provide = (build: AppBuild) => void | Promise<void>;
+
+export interface EnvBuild {
+  env: ClowdEnvironment;
+  targetNamespace: string;
+  settings: Settings;
+  lookup: Lookup;
+  /** The env's apps, not being deleted, in the order of status.apps (§3.3). */
+  apps: ClowdApp[];
+  /** Objects to write once every half has run, in the order the halves added them. */
+  objects: KubernetesObject[];
+  /**
+   * What the env waits for from someone else (Strimzi, App Interface): a failure, but one that
+   * must not keep the other halves' objects from being written. The pass writes everything,
+   * then fails with the first of these.
+   */
+  waits: string[];
+  /** Objects other than Deployments that the env's status counts (Strimzi's Kafka and KafkaTopics, §3.3). */
+  counts: { managed: number; ready: number; managedTopics: number; readyTopics: number };
+  createSecretOnce: AppBuild['createSecretOnce'];
+  read: AppBuild['read'];
+  /** Lists objects of a kind the caches do not hold, by label selector. */
+  list: (apiVersion: string, kind: string, namespace: string, labelSelector: string) => Promise<KubernetesObject[]>;
+  writeNow: AppBuild['writeNow'];
+}
+
+export type EnvProvide = (build: EnvBuild) => void | Promise<void>;
+
+/** A mode file: its app half, and its env half when the env has a part in that mode. */
+export interface Mode {
+  provide: Provide;
+  envProvide?: EnvProvide;
+}
 
 /**
  * A failure the app's author can fix (a missing dependency, a bad setting). Its message ends up in

@@ -10,7 +10,7 @@ import type { V1Container, V1CronJob } from '@kubernetes/client-node';
 import type { ClowdEnvironment, JobSpec } from '../../api.ts';
 import { appLabels, ownedBy } from '../../ownership.ts';
 import { tlsConfigured, webPorts } from '../../web-settings.ts';
-import { ACG_CONFIG, configMounts, configVolumes, initContainers, pullPolicy, resources, spreadOut, withoutKubectl } from '../deployment/default.ts';
+import { ACG_CONFIG, configMounts, configVolumes, initContainers, pullPolicy, resources, spreadOut, withoutKubectl } from '../pod-template.ts';
 import type { AppBuild } from '../provider.ts';
 
 export const LINTER_ANNOTATIONS = {

@@ -1,4 +1,4 @@
-// Database, mode `app-interface`: databases provisioned outside the cluster (Amazon RDS, by Red
+// Database, mode `app-interface` (§6.9): databases provisioned outside the cluster (Amazon RDS, by Red
 // Hat's App Interface), whose credentials arrive as Secrets in the app's namespace. The operator
 // creates nothing; it finds the app's Secret and writes what it holds into the config, with the
 // CA bundle that RDS certificates chain to, so that apps can verify the server (sslMode
@@ -14,7 +14,7 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { DatabaseConfig } from '../../client/app-config.ts';
 import type { ClowdEnvironment } from '../../api.ts';
-import { ProviderError, type AppBuild } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 
 /** Clowder's default: Amazon's combined bundle of RDS certificate authorities. */
 const DEFAULT_CA_BUNDLE_URL = 'https://s3.amazonaws.com/rds-downloads/rds-combined-ca-bundle.pem';
@@ -23,10 +23,16 @@ const KEYS = ['db.host', 'db.port', 'db.user', 'db.password', 'db.name'];
 const caBundles = new Map<string, string>();
 
 /**
- * The env's CA bundle. The env pass fetches it first (a bad URL fails the env), so that an app
- * pass normally finds it here; after a restart an app pass may be the first to ask.
+ * The env half: fetch the CA bundle, so a bad URL fails the env rather than each of its apps, and
+ * an app pass normally finds the bundle known already.
  */
-export async function caBundle(env: ClowdEnvironment): Promise<string> {
+export async function envProvide(build: EnvBuild): Promise<void> {
+  const failed = await caBundle(build.env).then(() => undefined, (error: Error) => error.message);
+  if (failed) build.waits.push(`runprov: database: ${failed}`);
+}
+
+/** The env's CA bundle; after a restart an app pass may be the first to ask. */
+async function caBundle(env: ClowdEnvironment): Promise<string> {
   const url = env.spec.providers.db?.caBundleURL || DEFAULT_CA_BUNDLE_URL;
   const known = caBundles.get(url);
   if (known) return known;

@@ -1,20 +1,19 @@
 // Kafka, mode `app-interface` (§15.4): a Strimzi Kafka that someone else runs and manages (App
-// Interface, in Red Hat's clusters), topics included. The env only checks that the cluster's
-// bootstrap Service exists (env reconcile); an app with topics gets that Service as its broker,
+// Interface, in Red Hat's clusters), topics included. The env half only checks that the
+// cluster's bootstrap Service exists; an app with topics gets that Service as its broker,
 // once every topic it names exists as a KafkaTopic of that name. With `cluster.forceTLS` the
 // broker is the TLS listener, with the cluster's CA, which is tracked so a new CA rolls the pods.
 //
 // Owned resources: none.
-import type { ClowdEnvironment } from '../../api.ts';
 import type { BrokerConfig } from '../../client/app-config.ts';
-import { ProviderError, type AppBuild, type Lookup } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 import { kafkaCluster, STRIMZI } from './operator.ts';
 
-/** The env half: Clowder's message when the bootstrap Service is missing, else undefined. */
-export function missingBootstrap(env: ClowdEnvironment, targetNamespace: string, lookup: Pick<Lookup, 'service'>): string | undefined {
-  const { name, namespace } = kafkaCluster(env, targetNamespace);
-  if (lookup.service(namespace, `${name}-kafka-bootstrap`)) return undefined;
-  return `runprov: kafka: Cannot find kafka bootstrap service ${namespace}:${name}-kafka-bootstrap: `;
+/** The env half: wait, with Clowder's message, until the bootstrap Service exists. */
+export function envProvide(build: EnvBuild): void {
+  const { name, namespace } = kafkaCluster(build.env, build.targetNamespace);
+  if (build.lookup.service(namespace, `${name}-kafka-bootstrap`)) return;
+  build.waits.push(`runprov: kafka: Cannot find kafka bootstrap service ${namespace}:${name}-kafka-bootstrap: `);
 }
 
 export async function provide(build: AppBuild): Promise<void> {

@@ -1,7 +1,7 @@
 // Kafka, mode `operator` (§15.3): Kafka run inside the cluster by the Strimzi operator. We do
 // not run Kafka ourselves; we write Strimzi's custom resources and let Strimzi do the work:
-// - the env asks for a `Kafka` cluster (and the ConfigMap of its metrics rules), then waits until
-//   Strimzi reports the cluster's listeners;
+// - the env half asks for a `Kafka` cluster (and the ConfigMap of its metrics rules), then waits
+//   until Strimzi reports the cluster's listeners, and counts the cluster and its topics;
 // - each app with topics asks for one `KafkaTopic` per topic (shared by every app of the env
 //   that names it, so partitions and replicas are the largest anyone asked for) and one
 //   `KafkaUser`, whose credentials Strimzi puts in a Secret that we copy into the config.
@@ -15,7 +15,7 @@ import type { KubernetesObject, V1ConfigMap, V1NetworkPolicy, V1Secret } from '@
 import type { ClowdEnvironment } from '../../api.ts';
 import type { BrokerConfig } from '../../client/app-config.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
-import { ProviderError, type AppBuild } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 
 export const STRIMZI = 'kafka.strimzi.io/v1beta2';
 export const KAFKA_CRD = 'kafkas.kafka.strimzi.io';
@@ -34,11 +34,45 @@ export function kafkaCluster(env: ClowdEnvironment, targetNamespace: string): { 
   };
 }
 
+interface StrimziObject extends KubernetesObject {
+  status?: { listeners?: Listener[]; observedGeneration?: number; conditions?: { type: string; status: string }[] };
+}
+
+/**
+ * The env half: the cluster and its companions, written at once, since we must read back what
+ * Strimzi says of them. Apps cannot be given brokers before the cluster reports listeners, so
+ * until then the env waits. Strimzi's objects count like Deployments: the cluster as a managed
+ * deployment, each KafkaTopic of the env as a managed topic.
+ */
+export async function envProvide(build: EnvBuild): Promise<void> {
+  if (!build.lookup.crdInstalled(KAFKA_CRD)) {
+    build.waits.push(`kafka: mode operator needs the Strimzi operator: the CRD ${KAFKA_CRD} is not installed: `);
+    return;
+  }
+  const { env, targetNamespace } = build;
+  const appNamespaces = [...new Set(build.apps.map((a) => a.metadata!.namespace!))];
+  for (const object of kafkaEnvObjects(env, targetNamespace, appNamespaces)) await build.writeNow(object);
+  const { name, namespace } = kafkaCluster(env, targetNamespace);
+  const kafka = (await build.read(STRIMZI, 'Kafka', namespace, name)) as StrimziObject | undefined;
+  if (!kafka?.status?.listeners?.length) {
+    build.waits.push(`kafka: cluster ${name} in ${namespace} reports no listeners yet: `);
+    return;
+  }
+  const topics = (await build.list(STRIMZI, 'KafkaTopic', namespace, `env=${env.metadata!.name}`)) as StrimziObject[];
+  Object.assign(build.counts, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
+}
+
+/** Strimzi's readiness: a Ready=True condition about the current generation. */
+function strimziReady(object: StrimziObject): boolean {
+  const current = (object.status?.observedGeneration ?? 0) >= (object.metadata?.generation ?? 0);
+  return current && Boolean(object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+}
+
 /**
  * The env's Kafka, its metrics ConfigMap, and a NetworkPolicy that lets in the namespaces of the
  * env's apps (in the order of status.apps), since Kafka may live in a namespace of its own (§15.3).
  */
-export function kafkaEnvObjects(env: ClowdEnvironment, targetNamespace: string, appNamespaces: string[]): KubernetesObject[] {
+function kafkaEnvObjects(env: ClowdEnvironment, targetNamespace: string, appNamespaces: string[]): KubernetesObject[] {
   const kafka = env.spec.providers.kafka;
   const { name, namespace } = kafkaCluster(env, targetNamespace);
   const replicas = kafka.cluster?.replicas || 1;

@@ -1,5 +1,5 @@
 // Object store, mode `minio` (§14.3): one MinIO server per environment, in its target namespace,
-// for development. The env reconcile creates it; each app that lists buckets gets them created on
+// for development. The env half creates it; each app that lists buckets gets them created on
 // that server and the credentials in its config. The env's status counts the MinIO Deployment,
 // so apps start only once it is up.
 //
@@ -15,12 +15,19 @@ import type { ClowdEnvironment } from '../../api.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
 import { ALPHANUMERIC, randomString } from '../../random.ts';
 import type { Settings } from '../../settings.ts';
-import { ProviderError, type AppBuild } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 
 const PORT = 9000;
 
+/** The env half: the server. Its keys are generated once; a Secret not cached yet is created now. */
+export async function envProvide(build: EnvBuild): Promise<void> {
+  const { env, targetNamespace, settings } = build;
+  if (!build.lookup.secret(targetNamespace, `${env.metadata!.name}-minio`)) await build.createSecretOnce(minioSecret(env, targetNamespace));
+  build.objects.push(...minioObjects(env, targetNamespace, settings, settings.operatorNamespace));
+}
+
 /** The env's MinIO Secret, generated: call once, when the Secret does not exist yet. */
-export function minioSecret(env: ClowdEnvironment, targetNamespace: string): V1Secret {
+function minioSecret(env: ClowdEnvironment, targetNamespace: string): V1Secret {
   const name = `${env.metadata!.name}-minio`;
   const values = { accessKey: randomString(12, ALPHANUMERIC), secretKey: randomString(12, ALPHANUMERIC), hostname: `${name}.${targetNamespace}.svc`, port: String(PORT) };
   return {
@@ -32,7 +39,7 @@ export function minioSecret(env: ClowdEnvironment, targetNamespace: string): V1S
 }
 
 /** Everything else the env needs for MinIO; `operatorNamespace` is where the operator runs. */
-export function minioObjects(env: ClowdEnvironment, targetNamespace: string, settings: Settings, operatorNamespace: string): KubernetesObject[] {
+function minioObjects(env: ClowdEnvironment, targetNamespace: string, settings: Settings, operatorNamespace: string): KubernetesObject[] {
   const name = `${env.metadata!.name}-minio`;
   const labels = { ...envLabels(env), 'env-app': name };
   const pvc = Boolean(env.spec.providers.objectStore.pvc);

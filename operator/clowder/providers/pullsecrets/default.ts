@@ -5,11 +5,12 @@
 // The sources are tracked in hashCache, so a rotated credential rolls the pods (§7.2).
 //
 // Owned resources:
-// - Secret `<env>-<secret>-clowder-copy` per pull secret, in the app namespace (owned by the env)
+// - Secret `<env>-<secret>-clowder-copy` per pull secret, in the app namespace (owned by the env);
+//   the env half writes the same copies in <tns>
 // It also fills `imagePullSecrets` of the ServiceAccounts the serviceaccount provider built.
 import type { V1Secret, V1ServiceAccount } from '@kubernetes/client-node';
 import { envLabels, ownedBy } from '../../ownership.ts';
-import { ProviderError, type AppBuild } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 
 export function provide(build: AppBuild): void {
   const namespace = build.app.metadata!.namespace!;
@@ -21,8 +22,20 @@ export function provide(build: AppBuild): void {
   }
 }
 
+/**
+ * The env half: copies in <tns>, listed on the env's ServiceAccount. hashCache is per app, so the
+ * sources are tracked by the app halves only.
+ */
+export function envProvide(build: EnvBuild): void {
+  const copies = pullSecretCopies({ ...build, appTracked: [] }, build.targetNamespace);
+  build.objects.push(...copies);
+  for (const account of build.objects.filter((o): o is V1ServiceAccount => o.kind === 'ServiceAccount')) {
+    account.imagePullSecrets = copies.map((c) => ({ name: c.metadata!.name! }));
+  }
+}
+
 /** The copies of the env's pull secrets for one namespace, tracking their sources in the app half. */
-export function pullSecretCopies(build: Pick<AppBuild, 'env' | 'lookup' | 'appTracked'>, namespace: string): V1Secret[] {
+function pullSecretCopies(build: Pick<AppBuild, 'env' | 'lookup' | 'appTracked'>, namespace: string): V1Secret[] {
   const env = build.env;
   return (env.spec.providers.pullSecrets ?? []).map(({ name, namespace: sourceNamespace }) => {
     const source = build.lookup.secret(sourceNamespace, name);

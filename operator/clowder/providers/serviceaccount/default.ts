@@ -6,11 +6,13 @@
 // - ServiceAccount `<app>-app` (owned by the app), used by jobs and local db/redis pods;
 // - ServiceAccount `iqe-<env>` (owned by the env, env labels), for IQE test jobs (out of scope,
 //   created because Clowder does and tools may expect it);
+// - ServiceAccount `<env>-env` in <tns> (env half: owned by the env, env labels), which env-level
+//   pods (MinIO) run as;
 // - RoleBinding `<app>-<dep>` (owned by the app) for a deployment whose k8sAccessLevel is `view`
 //   or `edit`: its pods may then read (or change) objects of their own namespace through the API.
 import type { V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import { appLabels, envLabels, ownedBy } from '../../ownership.ts';
-import type { AppBuild } from '../provider.ts';
+import type { AppBuild, EnvBuild } from '../provider.ts';
 
 export function provide(build: AppBuild): void {
   const { app, env } = build;
@@ -36,4 +38,13 @@ export function provide(build: AppBuild): void {
     build.objects.push(binding);
   }
   build.objects.push(account(`iqe-${env.metadata!.name}`, envLabels(env), env));
+}
+
+export function envProvide(build: EnvBuild): void {
+  const { env } = build;
+  build.objects.push({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: `${env.metadata!.name}-env`, namespace: build.targetNamespace, labels: envLabels(env), ownerReferences: ownedBy(env) },
+  } satisfies V1ServiceAccount);
 }
