@@ -2,7 +2,7 @@
 // what someone else provisioned (RDS credentials in Secrets, a Strimzi Kafka with its topics)
 // becomes the app's config; what is missing is named in the env's or the app's conditions, in
 // Clowder's words. The RDS CA bundle comes from a server of the test's own on 127.0.0.1.
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +14,7 @@ import { validateAppConfig } from './config/schema.ts';
 import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
+import { installStrimziCrds, removeStrimziCrds } from './strimzi-crds.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
@@ -21,7 +22,6 @@ const clowd = clowdClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const [ai, noKafka, noCa] = ['ai', 'no-kafka', 'no-ca'].map((n) => `${n}-${suffix}`);
 const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIBrdsca\n-----END CERTIFICATE-----\n';
-const TOPIC_CRD = 'kafkatopics.kafka.strimzi.io';
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let operator: ReturnType<typeof clowderOperator>;
 let server: Server;
@@ -65,7 +65,7 @@ afterAll(async () => {
   for (const env of [ai, noKafka, noCa]) await clowd.deleteEnv(env);
   await waitFor('the envs and apps to be gone', async () => ([ai, noKafka, noCa].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
   await operator?.manager.stop();
-  await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: TOPIC_CRD }).catch(() => undefined);
+  await removeStrimziCrds(kc);
   await ns?.remove();
   await new Promise((resolve) => server?.close(resolve));
 });
@@ -128,14 +128,8 @@ describe('§15.4 kafka app-interface', () => {
     await clowd.createApp(clowdApp('events', ns.name, ai, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'ev' }] }));
     expect(await failed(() => clowd.readApp(ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${ns.name}']`);
 
-    // Strimzi's part, played by the test: its KafkaTopic kind (a stand-in CRD) and the topic.
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: {
-      metadata: { name: TOPIC_CRD },
-      spec: {
-        group: 'kafka.strimzi.io', scope: 'Namespaced', names: { kind: 'KafkaTopic', plural: 'kafkatopics', singular: 'kafkatopic', listKind: 'KafkaTopicList' },
-        versions: [{ name: 'v1beta2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-      },
-    } });
+    // Strimzi's part, played by the test: its KafkaTopic kind (Strimzi's CRD) and the topic.
+    await installStrimziCrds(kc, ['KafkaTopic']);
     const topic = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 'ev' }, spec: {} };
     await waitFor('the KafkaTopic kind', () => kc.makeApiClient(CustomObjectsApi)
       .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: ns.name, body: topic }).catch(() => undefined));

@@ -1,0 +1,120 @@
+// Kafka `operator` mode (§15.3) on the real local control plane, with Strimzi's real CRDs (from
+// Clowder's Go module, strimzi-crds.ts) and the test playing the Strimzi operator: it writes the
+// status Strimzi would write, and the Secrets Strimzi would make. No Kafka runs.
+import { CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import type { ClowdApp, ClowdAppSpec } from './api.ts';
+import type { AppConfig } from './client/app-config.ts';
+import { validateAppConfig } from './config/schema.ts';
+import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './fixtures.ts';
+import { installCrds } from './install-crds.ts';
+import { clowderOperator } from './operator.ts';
+import { installStrimziCrds, removeStrimziCrds } from './strimzi-crds.ts';
+
+const kc = testKubeConfig();
+const core = kc.makeApiClient(CoreV1Api);
+const custom = kc.makeApiClient(CustomObjectsApi);
+const clowd = clowdClient(kc);
+const strimzi = `strimzi-${randomBytes(3).toString('hex')}`;
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let operator: ReturnType<typeof clowderOperator>;
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+type StrimziObject = { spec: Record<string, unknown>; metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+const strimziObject = (plural: string, namespace: string, name: string) =>
+  custom.getNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name }) as Promise<StrimziObject>;
+/** Strimzi's part: what it reports once an object is built. */
+const setStatus = (plural: string, namespace: string, name: string, status: object) =>
+  custom.patchNamespacedCustomObjectStatus({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name, body: [{ op: 'add', path: '/status', value: status }] });
+const ready = { conditions: [{ type: 'Ready', status: 'True' }], observedGeneration: 1 };
+
+beforeAll(async () => {
+  await installCrds(kc);
+  // A cluster without Strimzi, whatever an earlier run left behind.
+  await removeStrimziCrds(kc);
+  ns = await testNamespace(kc, 'clowder-kafka');
+  await allowClowderPods(kc, ns.name);
+  await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
+  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
+  await operator.manager.start();
+  await operator.manager.leading;
+});
+
+afterAll(async () => {
+  for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
+  await clowd.deleteEnv(strimzi);
+  await waitFor('the env and apps to be gone', async () => (operator.caches.envs.get(strimzi) || operator.caches.apps.list(ns.name).length ? undefined : true));
+  await operator?.manager.stop();
+  await removeStrimziCrds(kc);
+  await ns?.remove();
+});
+
+async function failure(name: string, env: string, spec: Partial<ClowdAppSpec>) {
+  await clowd.createApp(clowdApp(name, ns.name, env, [{ name: 'a' }], spec));
+  const app = await waitFor(`${name} to fail`, async () => {
+    const a = await clowd.readApp(ns.name, name);
+    return condition(a, 'ReconciliationFailed')?.status === 'True' ? a : undefined;
+  });
+  return condition(app as ClowdApp, 'ReconciliationFailed')!.message;
+}
+
+describe('§15.3 Kafka operator mode', () => {
+  it('without Strimzi the env says what is missing, and its apps wait for it', async () => {
+    const env = await waitFor('the env to fail', async () => {
+      const e = await clowd.readEnv(strimzi);
+      return condition(e, 'ReconciliationFailed')?.status === 'True' ? e : undefined;
+    });
+    expect(condition(env, 'ReconciliationFailed')!.message).toBe('kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ');
+    expect(await failure('streams', strimzi, { kafkaTopics: [{ topicName: 'orders', partitions: 6 }] })).toBe('clowd env not reconciled');
+  });
+
+  it('with Strimzi (played here by the test) it writes Kafka, KafkaTopic and KafkaUser and builds the brokers', async () => {
+    await installStrimziCrds(kc);
+    const tns = (await clowd.readEnv(strimzi)).status!.targetNamespace!;
+    const kafka = await waitFor('the Kafka object', () => strimziObject('kafkas', tns, strimzi).catch(() => undefined));
+    expect(kafka.metadata.labels).toEqual({ env: strimzi });
+    expect(kafka.spec.kafka).toMatchObject({ replicas: 1, version: '3.8.0', listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }] });
+
+    // Strimzi's part: the cluster comes up, Ready, with a TLS listener and a CA.
+    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: `${strimzi}-cluster-ca-cert` }, data: { 'ca.crt': b64('CA') } } });
+    await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
+    operator.controllers.env.queue.add(strimzi);
+    const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
+    expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
+      { host: '*', operation: 'All', resource: { type: 'topic', name: 'orders', patternType: 'literal' } },
+      { host: '*', operation: 'All', resource: { type: 'group', name: '*', patternType: 'literal' } },
+    ] });
+    const topic = await strimziObject('kafkatopics', tns, 'orders');
+    expect(topic.spec).toEqual({ partitions: 6, replicas: 1, config: {} });
+    expect(topic.metadata.labels).toEqual({ 'strimzi.io/cluster': strimzi, env: strimzi });
+
+    // Strimzi's part again: the topic is ready, and the user has credentials.
+    await setStatus('kafkatopics', tns, 'orders', ready);
+    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: 'streams-user' }, data: { password: b64('pw') } } });
+    await setStatus('kafkausers', tns, `${strimzi}-streams`, { username: 'streams-user', secret: 'streams-user' });
+    operator.controllers.app.queue.add(`${ns.name}/streams`);
+    await waitFor('streams to reconcile', reconciled(() => clowd.readApp(ns.name, 'streams')));
+    const stored = await core.readNamespacedSecret({ name: 'streams', namespace: ns.name });
+    const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
+    expect(config.kafka).toEqual({
+      brokers: [{
+        authtype: 'sasl', cacert: 'CA', hostname: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093, securityProtocol: 'SASL_SSL',
+        sasl: { password: 'pw', saslMechanism: 'SCRAM-SHA-512', securityProtocol: 'SASL_SSL', username: 'streams-user' },
+      }],
+      topics: [{ name: 'orders', requestedName: 'orders' }],
+    });
+    expect(validateAppConfig(config)).toEqual([]);
+
+    // The env counts the Kafka cluster as a deployment and the topic as a topic, both ready.
+    operator.controllers.env.queue.add(strimzi);
+    const env = await waitFor('the env to count Strimzi objects', async () => {
+      const e = await clowd.readEnv(strimzi);
+      return e.status?.deployments?.managedTopics === 1 ? e : undefined;
+    });
+    expect(env.status!.deployments).toEqual({ managedDeployments: 1, readyDeployments: 1, managedTopics: 1, readyTopics: 1 });
+    const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
+    expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
+  });
+});
