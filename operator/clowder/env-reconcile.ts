@@ -13,9 +13,10 @@ import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
 import { caBundle } from './providers/db/app-interface.ts';
 import { missingBootstrap } from './providers/kafka/app-interface.ts';
-import { KAFKA_CRD, kafkaCluster, kafkaEnvObjects, STRIMZI } from './providers/kafka/operator.ts';
+import { provideEnv as provideKafkaEnv, STRIMZI, type StrimziCounts, type StrimziObject } from './providers/kafka/operator.ts';
 import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
 import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
+import { ProviderError } from './providers/provider.ts';
 import { pullSecretCopies } from './providers/pullsecrets/default.ts';
 import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 import type { Settings } from './settings.ts';
@@ -118,24 +119,25 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     }
     for (const object of written) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
 
-    // The Kafka cluster, in operator mode: Strimzi builds it; we wait until it reports listeners,
-    // since apps cannot be given brokers before that.
-    // Strimzi's objects count like Deployments: the Kafka cluster as a managed deployment, each
-    // KafkaTopic of the env as a managed topic; ready when Strimzi says so for the current spec.
-    const strimzi = { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 };
+    // Kafka in operator mode: Strimzi builds the cluster; its objects count like Deployments.
+    let strimzi: StrimziCounts = { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 };
     if (env.spec.providers.kafka.mode === 'operator') {
-      if (!caches.crds.get(KAFKA_CRD)) return fail(env, `kafka: mode operator needs the Strimzi operator: the CRD ${KAFKA_CRD} is not installed: `);
-      const appNamespaces = [...new Set(envApps(env).map((a) => a.metadata!.namespace!))];
-      for (const object of kafkaEnvObjects(env, targetNamespace, appNamespaces)) {
-        const { apiVersion, kind, metadata } = object;
-        outcome.add(await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!))), object);
-        written.push(object); // so the prune below keeps it
+      try {
+        strimzi = await provideKafkaEnv({
+          env, targetNamespace, settings, lookup: lookup(caches),
+          appNamespaces: [...new Set(envApps(env).map((a) => a.metadata!.namespace!))],
+          write: async (object) => {
+            const { apiVersion, kind, metadata } = object;
+            outcome.add(await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!))), object);
+            written.push(object); // so the prune below keeps it
+          },
+          read: async (kind, namespace, name) => (await readObject(objects, STRIMZI, kind, namespace, name)) as StrimziObject | undefined,
+          topics: async (namespace) => (await objects.list(STRIMZI, 'KafkaTopic', namespace)).items as StrimziObject[],
+        });
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        return fail(env, `kafka: ${error.message}`);
       }
-      const { name: cluster, namespace } = kafkaCluster(env, targetNamespace);
-      const kafka = (await readObject(objects, STRIMZI, 'Kafka', namespace, cluster)) as StrimziObject | undefined;
-      if (!kafka?.status?.listeners?.length) return fail(env, `kafka: cluster ${cluster} in ${namespace} reports no listeners yet: `);
-      const topics = (await objects.list(STRIMZI, 'KafkaTopic', namespace, undefined, undefined, undefined, undefined, `env=${name}`)).items as StrimziObject[];
-      Object.assign(strimzi, { managed: 1, ready: strimziReady(kafka) ? 1 : 0, managedTopics: topics.length, readyTopics: topics.filter(strimziReady).length });
     }
 
     // The app-interface modes provision elsewhere; the env checks that what its apps will be given
@@ -241,15 +243,4 @@ function ignoreNotFound(error: { code?: number }): void {
 function ignoreConflict(error: { code?: number }): false {
   if (error.code !== 409) throw error;
   return false;
-}
-
-interface StrimziObject {
-  metadata?: { generation?: number };
-  status?: { listeners?: unknown[]; observedGeneration?: number; conditions?: { type: string; status: string }[] };
-}
-
-/** Strimzi's readiness: a Ready=True condition about the current generation. */
-function strimziReady(object: StrimziObject): boolean {
-  const current = (object.status?.observedGeneration ?? 0) >= (object.metadata?.generation ?? 0);
-  return current && Boolean(object.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
 }

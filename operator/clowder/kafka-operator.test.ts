@@ -36,8 +36,11 @@ beforeAll(async () => {
   await removeStrimziCrds(kc);
   ns = await testNamespace(kc, 'clowder-kafka');
   await allowClowderPods(kc, ns.name);
-  await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
-  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
+  await core.createNamespacedSecret({ namespace: ns.name, body: { metadata: { name: 'registry' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('{"auths":{}}') } } });
+  await clowd.createEnv(environment(strimzi, { kafka: { mode: 'operator' }, pullSecrets: [{ name: 'registry', namespace: ns.name }] }));
+  // Clowder's switch for the external listener is on, as in its own ephemeral environments.
+  const features = { enableExternalStrimzi: true, disableStrimziFinalizer: false };
+  operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {}, settings: { features } });
   await operator.manager.start();
   await operator.manager.leading;
 });
@@ -70,17 +73,85 @@ describe('§15.3 Kafka operator mode', () => {
     expect(await failure('streams', strimzi, { kafkaTopics: [{ topicName: 'orders', partitions: 6 }] })).toBe('clowd env not reconciled');
   });
 
-  it('with Strimzi (played here by the test) it writes Kafka, KafkaTopic and KafkaUser and builds the brokers', async () => {
+  it('with Strimzi (played here by the test) it writes Clowder\'s Kafka, KafkaConnect, KafkaTopic and KafkaUsers and builds the brokers', async () => {
     await installStrimziCrds(kc);
     const tns = (await clowd.readEnv(strimzi)).status!.targetNamespace!;
     const kafka = await waitFor('the Kafka object', () => strimziObject('kafkas', tns, strimzi).catch(() => undefined));
     expect(kafka.metadata.labels).toEqual({ env: strimzi });
-    expect(kafka.spec.kafka).toMatchObject({ replicas: 1, version: '3.8.0', listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }] });
+    // What the API server kept under Strimzi's schema: every field Clowder sets.
+    const pod = { metadata: { labels: { service: 'strimziKafka' } }, imagePullSecrets: [{ name: `${strimzi}-registry-clowder-copy` }] };
+    const resources = (cpu: string[], memory: string[]) => ({ requests: { cpu: cpu[0], memory: memory[0] }, limits: { cpu: cpu[1], memory: memory[1] } });
+    expect(kafka.spec).toEqual({
+      kafka: {
+        replicas: 1,
+        version: '3.8.0',
+        config: { 'offsets.topic.replication.factor': 1, 'default.replication.factor': 1 },
+        listeners: [
+          { name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } },
+          { name: 'ext', port: 9094, type: 'nodeport', tls: false, configuration: { brokers: [{ broker: 0, advertisedHost: 'localhost', advertisedPort: 9094 }] } },
+        ],
+        authorization: { type: 'simple' },
+        storage: { type: 'ephemeral' },
+        metricsConfig: { type: 'jmxPrometheusExporter', valueFrom: { configMapKeyRef: { name: `${strimzi}-metrics`, key: 'metrics', optional: false } } },
+        resources: resources(['250m', '500m'], ['600Mi', '1Gi']),
+        jvmOptions: {},
+        template: { pod, perPodService: { metadata: { labels: { service: 'strimziKafka' } } } },
+      },
+      zookeeper: {
+        replicas: 1,
+        resources: resources(['200m', '350m'], ['400Mi', '800Mi']),
+        storage: { type: 'ephemeral' },
+        template: { pod, nodesService: { metadata: { labels: { service: 'strimziKafka' } } } },
+      },
+      entityOperator: {
+        topicOperator: { resources: resources(['50m', '200m'], ['250Mi', '500Mi']) },
+        userOperator: { resources: resources(['50m', '400m'], ['250Mi', '500Mi']) },
+        template: { pod, topicOperatorContainer: { env: [{ name: 'STRIMZI_USE_FINALIZERS', value: 'true' }] } },
+      },
+    });
+    // Without listeners there is no KafkaConnect yet: it needs the bootstrap addresses.
+    await expect(strimziObject('kafkaconnects', tns, strimzi)).rejects.toMatchObject({ code: 404 });
 
     // Strimzi's part: the cluster comes up, Ready, with a TLS listener and a CA.
     await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: `${strimzi}-cluster-ca-cert` }, data: { 'ca.crt': b64('CA') } } });
     await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
     operator.controllers.env.queue.add(strimzi);
+    const connect = await waitFor('the KafkaConnect', () => strimziObject('kafkaconnects', tns, strimzi).catch(() => undefined));
+    expect(connect.metadata.labels).toEqual({ env: strimzi });
+    expect(connect.metadata.annotations).toEqual({ 'strimzi.io/use-connector-resources': 'true' });
+    expect(connect.spec).toEqual({
+      replicas: 1,
+      bootstrapServers: `${strimzi}-kafka-bootstrap.${tns}.svc:9093`,
+      version: '3.8.0',
+      image: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/kafka-connect',
+      config: {
+        'group.id': 'connect-cluster',
+        'config.storage.topic': 'connect-cluster-configs',
+        'offset.storage.topic': 'connect-cluster-offsets',
+        'status.storage.topic': 'connect-cluster-status',
+        'config.storage.replication.factor': '1',
+        'offset.storage.replication.factor': '1',
+        'status.storage.replication.factor': '1',
+        'connector.client.config.override.policy': 'All',
+        'config.providers': 'secrets',
+        'config.providers.secrets.class': 'io.strimzi.kafka.KubernetesSecretConfigProvider',
+      },
+      resources: resources(['200m', '500m'], ['2Gi', '2Gi']),
+      jvmOptions: { '-Xms': '2G', '-Xmx': '2G' },
+      template: { pod: { imagePullSecrets: [{ name: `${strimzi}-registry-clowder-copy` }] } },
+      tls: { trustedCertificates: [{ secretName: `${strimzi}-cluster-ca-cert`, certificate: 'ca.crt' }] },
+      authentication: { type: 'scram-sha-512', username: `${strimzi}-connect`, passwordSecret: { secretName: `${strimzi}-connect`, password: 'password' } },
+    });
+    const connectUser = await strimziObject('kafkausers', tns, `${strimzi}-connect`);
+    expect(connectUser.metadata.labels).toEqual({ app: strimzi, 'strimzi.io/cluster': strimzi });
+    expect(connectUser.spec).toEqual({ authentication: { type: 'scram-sha-512' }, authorization: { type: 'simple', acls: [
+      { host: '*', operation: 'All', resource: { type: 'topic', name: '*', patternType: 'literal' } },
+      { host: '*', operation: 'All', resource: { type: 'group', name: '*', patternType: 'literal' } },
+    ] } });
+    // Strimzi's part: KafkaConnect is up. Apps wait for a ready env, and so for it, as in Clowder.
+    await setStatus('kafkaconnects', tns, strimzi, ready);
+    operator.controllers.env.queue.add(strimzi);
+
     const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
     expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
       { host: '*', operation: 'All', resource: { type: 'topic', name: 'orders', patternType: 'literal' } },
@@ -107,13 +178,13 @@ describe('§15.3 Kafka operator mode', () => {
     });
     expect(validateAppConfig(config)).toEqual([]);
 
-    // The env counts the Kafka cluster as a deployment and the topic as a topic, both ready.
+    // The env counts the Kafka and KafkaConnect clusters as deployments and the topic as a topic.
     operator.controllers.env.queue.add(strimzi);
     const env = await waitFor('the env to count Strimzi objects', async () => {
       const e = await clowd.readEnv(strimzi);
-      return e.status?.deployments?.managedTopics === 1 ? e : undefined;
+      return e.status?.ready ? e : undefined;
     });
-    expect(env.status!.deployments).toEqual({ managedDeployments: 1, readyDeployments: 1, managedTopics: 1, readyTopics: 1 });
+    expect(env.status!.deployments).toEqual({ managedDeployments: 2, readyDeployments: 2, managedTopics: 1, readyTopics: 1 });
     const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
     expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
   });

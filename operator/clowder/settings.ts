@@ -21,6 +21,13 @@ export interface Settings {
     redis: string;
     minio: string;
   };
+  /** Clowder's feature switches that this kit follows (`features` in clowder_config.json). */
+  features: {
+    /** Kafka `operator`: a NodePort listener for clients outside the cluster (§15.3). */
+    enableExternalStrimzi: boolean;
+    /** Kafka `operator`: Strimzi's topic operator runs without finalizers on KafkaTopics (§15.3). */
+    disableStrimziFinalizer: boolean;
+  };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,6 +53,7 @@ export const DEFAULT_SETTINGS: Settings = {
     redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
   },
+  features: { enableExternalStrimzi: false, disableStrimziFinalizer: false },
 };
 
 /** The workshop's config: images that every cluster (kind, the real node) pulls without credentials. */
@@ -55,6 +63,7 @@ export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url
 interface ConfigFile {
   images?: { inMemoryDB?: string; objectStoreMinio?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
   settings?: { restarterAnnotation?: string };
+  features?: { enableExternalStrimzi?: boolean; disableStrimziFinalizer?: boolean };
 }
 
 /** Settings from a config file over `base`; a field the file leaves out or empty keeps base's value, as in Clowder. */
@@ -65,7 +74,7 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
   } catch (error) {
     throw new Error(`cannot read the operator's config ${file}: ${(error as Error).message}`);
   }
-  const { images = {}, settings = {} } = config;
+  const { images = {}, settings = {}, features = {} } = config;
   return {
     ...base,
     recycleAnnotation: settings.restarterAnnotation || base.recycleAnnotation,
@@ -74,6 +83,10 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
       postgresCyndi: { ...base.images.postgresCyndi, ...images.postgresCyndi },
       redis: images.inMemoryDB || base.images.redis,
       minio: images.objectStoreMinio || base.images.minio,
+    },
+    features: {
+      enableExternalStrimzi: features.enableExternalStrimzi ?? base.features.enableExternalStrimzi,
+      disableStrimziFinalizer: features.disableStrimziFinalizer ?? base.features.disableStrimziFinalizer,
     },
   };
 }
