@@ -9,11 +9,11 @@ import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalize
 import { Outcome } from '../runtime/outcome.ts';
 import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
-import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
+import { objectKey, type ObjectWriter } from './object-writer.ts';
 import { controllerUid, envLabels, ownedBy } from './ownership.ts';
 import { caBundle } from './providers/db/app-interface.ts';
 import { missingBootstrap } from './providers/kafka/app-interface.ts';
-import { provideEnv as provideKafkaEnv, STRIMZI, type StrimziCounts, type StrimziObject } from './providers/kafka/operator.ts';
+import { provideEnv as provideKafkaEnv, type StrimziCounts } from './providers/kafka/operator.ts';
 import { NAME_LABEL, nameLabel } from './providers/namespace/default.ts';
 import { minioObjects, minioSecret } from './providers/objectstore/minio.ts';
 import { ProviderError } from './providers/provider.ts';
@@ -127,12 +127,12 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
           env, targetNamespace, settings, lookup: lookup(caches),
           appNamespaces: [...new Set(envApps(env).map((a) => a.metadata!.namespace!))],
           write: async (object) => {
-            const { apiVersion, kind, metadata } = object;
-            outcome.add(await writer.write(object, liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!))), object);
+            outcome.add(await writer.write(object, liveCopy(caches, object)), object);
             written.push(object); // so the prune below keeps it
           },
-          read: async (kind, namespace, name) => (await readObject(objects, STRIMZI, kind, namespace, name)) as StrimziObject | undefined,
-          topics: async (namespace) => (await objects.list(STRIMZI, 'KafkaTopic', namespace)).items as StrimziObject[],
+          // Strimzi's objects from their caches: their events bring the env back (operator.ts).
+          read: (kind, namespace, name) => caches.strimzi[kind].get(`${namespace}/${name}`),
+          topics: (namespace) => caches.strimzi.KafkaTopic.list(namespace),
         });
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
@@ -188,11 +188,8 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
         notReadyMessage: `Deployments are not yet ready: dependency failure: [${broken.length ? `broken deployments: [${broken.join(', ')}]` : ''}]`,
       }),
     });
-    // We cannot watch Strimzi's kinds (an informer for a kind the cluster may not have would never
-    // sync), so while Strimzi's objects are not all ready we look again in a few seconds.
-    const strimziPending = strimzi.managed !== strimzi.ready || strimzi.managedTopics !== strimzi.readyTopics;
     outcome.add(wrote ? 'updated' : undefined, 'status', `${ready ? 'ready' : 'not ready'}, ${counts.readyDeployments}/${counts.managedDeployments} deployments ready, ${apps.length} app${apps.length === 1 ? '' : 's'}`);
-    return { outcome, ...(strimziPending ? { requeueAfterMs: 5000 } : {}) };
+    return { outcome };
   };
 
   /** The apps of this env in any namespace, not being deleted, sorted by "<name>-<namespace>" (§3.3). */

@@ -1,6 +1,8 @@
 // Kafka `operator` mode (§15.3) on the real local control plane, with Strimzi's real CRDs (from
 // Clowder's Go module, strimzi-crds.ts) and the test playing the Strimzi operator: it writes the
-// status Strimzi would write, and the Secrets Strimzi would make. No Kafka runs.
+// status Strimzi would write, and the Secrets Strimzi would make. No Kafka runs. The CRDs come
+// after the operator has started, and nothing pokes its queues: it must follow Strimzi's kinds
+// from the moment they exist.
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +117,6 @@ describe('§15.3 Kafka operator mode', () => {
     // Strimzi's part: the cluster comes up, Ready, with a TLS listener and a CA.
     await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: `${strimzi}-cluster-ca-cert` }, data: { 'ca.crt': b64('CA') } } });
     await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
-    operator.controllers.env.queue.add(strimzi);
     const connect = await waitFor('the KafkaConnect', () => strimziObject('kafkaconnects', tns, strimzi).catch(() => undefined));
     expect(connect.metadata.labels).toEqual({ env: strimzi });
     expect(connect.metadata.annotations).toEqual({ 'strimzi.io/use-connector-resources': 'true' });
@@ -125,16 +126,11 @@ describe('§15.3 Kafka operator mode', () => {
       version: '3.8.0',
       image: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/kafka-connect',
       config: {
-        'group.id': 'connect-cluster',
-        'config.storage.topic': 'connect-cluster-configs',
-        'offset.storage.topic': 'connect-cluster-offsets',
-        'status.storage.topic': 'connect-cluster-status',
-        'config.storage.replication.factor': '1',
-        'offset.storage.replication.factor': '1',
-        'status.storage.replication.factor': '1',
-        'connector.client.config.override.policy': 'All',
-        'config.providers': 'secrets',
-        'config.providers.secrets.class': 'io.strimzi.kafka.KubernetesSecretConfigProvider',
+        'group.id': 'connect-cluster', 'connector.client.config.override.policy': 'All',
+        'config.storage.topic': 'connect-cluster-configs', 'config.storage.replication.factor': '1',
+        'offset.storage.topic': 'connect-cluster-offsets', 'offset.storage.replication.factor': '1',
+        'status.storage.topic': 'connect-cluster-status', 'status.storage.replication.factor': '1',
+        'config.providers': 'secrets', 'config.providers.secrets.class': 'io.strimzi.kafka.KubernetesSecretConfigProvider',
       },
       resources: resources(['200m', '500m'], ['2Gi', '2Gi']),
       jvmOptions: { '-Xms': '2G', '-Xmx': '2G' },
@@ -148,9 +144,14 @@ describe('§15.3 Kafka operator mode', () => {
       { host: '*', operation: 'All', resource: { type: 'topic', name: '*', patternType: 'literal' } },
       { host: '*', operation: 'All', resource: { type: 'group', name: '*', patternType: 'literal' } },
     ] } });
+    // The env pass succeeds, not ready: KafkaConnect is not up. Nothing retries a pass that
+    // succeeded, and nothing polls: only the watch on KafkaConnects can bring the env back.
+    await waitFor('the env to wait for KafkaConnect', async () => {
+      const { status } = await clowd.readEnv(strimzi);
+      return status?.deployments?.managedDeployments === 2 && status.deployments.readyDeployments === 1 ? true : undefined;
+    });
     // Strimzi's part: KafkaConnect is up. Apps wait for a ready env, and so for it, as in Clowder.
     await setStatus('kafkaconnects', tns, strimzi, ready);
-    operator.controllers.env.queue.add(strimzi);
 
     const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
     expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
@@ -165,7 +166,6 @@ describe('§15.3 Kafka operator mode', () => {
     await setStatus('kafkatopics', tns, 'orders', ready);
     await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: 'streams-user' }, data: { password: b64('pw') } } });
     await setStatus('kafkausers', tns, `${strimzi}-streams`, { username: 'streams-user', secret: 'streams-user' });
-    operator.controllers.app.queue.add(`${ns.name}/streams`);
     await waitFor('streams to reconcile', reconciled(() => clowd.readApp(ns.name, 'streams')));
     const stored = await core.readNamespacedSecret({ name: 'streams', namespace: ns.name });
     const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
@@ -179,7 +179,6 @@ describe('§15.3 Kafka operator mode', () => {
     expect(validateAppConfig(config)).toEqual([]);
 
     // The env counts the Kafka and KafkaConnect clusters as deployments and the topic as a topic.
-    operator.controllers.env.queue.add(strimzi);
     const env = await waitFor('the env to count Strimzi objects', async () => {
       const e = await clowd.readEnv(strimzi);
       return e.status?.ready ? e : undefined;
@@ -187,5 +186,15 @@ describe('§15.3 Kafka operator mode', () => {
     expect(env.status!.deployments).toEqual({ managedDeployments: 2, readyDeployments: 2, managedTopics: 1, readyTopics: 1 });
     const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
     expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
+    // Every step above came from a watch event on Strimzi's kinds: no pass asked to look again later.
+    expect(operator.metrics.total('clowdenvironment', 'requeue')).toBe(0);
+  });
+
+  it('when Strimzi goes away the operator stops following its kinds, and the env says what is missing again', async () => {
+    await removeStrimziCrds(kc);
+    // On the way it may first fail for the Kafka that went with its CRD ("no listeners yet").
+    const missing = 'kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ';
+    await waitFor('the env to say Strimzi is missing', async () => (condition(await clowd.readEnv(strimzi), 'ReconciliationFailed')?.message === missing ? true : undefined));
+    expect(Object.values(operator.caches.strimzi).map((informer) => [informer.served, informer.list().length])).toEqual([[false, 0], [false, 0], [false, 0], [false, 0]]);
   });
 });

@@ -11,15 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { applyCrds } from './install-crds.ts';
+import { STRIMZI_KINDS, strimziCrd, type StrimziKind } from './providers/kafka/operator.ts';
 
 /** The module and version: v0.101.0 is the release whose Strimzi operator code this kit follows. */
 export const CLOWDER_MODULE = 'github.com/RedHatInsights/clowder@v0.101.0';
-export const STRIMZI_KINDS = ['Kafka', 'KafkaTopic', 'KafkaUser', 'KafkaConnect'] as const;
-export type StrimziKind = (typeof STRIMZI_KINDS)[number];
-
-export function strimziCrdName(kind: StrimziKind): string {
-  return `${kind.toLowerCase()}s.kafka.strimzi.io`;
-}
 
 /** The module's folder in Go's module cache, downloaded first if need be. */
 async function clowderModule(): Promise<string> {
@@ -39,7 +34,7 @@ async function clowderModule(): Promise<string> {
 /** Installs the CRDs of these Strimzi kinds, as Clowder's module ships them, and waits until they are served. */
 export async function installStrimziCrds(kubeConfig: KubeConfig, kinds: readonly StrimziKind[] = STRIMZI_KINDS): Promise<void> {
   const dir = join(await clowderModule(), 'config', 'crd', 'static');
-  await applyCrds(kubeConfig, kinds.map((kind) => join(dir, `${strimziCrdName(kind)}.yaml`)));
+  await applyCrds(kubeConfig, kinds.map((kind) => join(dir, `${strimziCrd(kind)}.yaml`)));
 }
 
 /**
@@ -52,11 +47,13 @@ export async function removeStrimziCrds(kubeConfig: KubeConfig): Promise<void> {
     if (error.code !== 404) throw error;
     return true;
   };
-  for (const kind of STRIMZI_KINDS) {
-    const name = strimziCrdName(kind);
-    await extensions.deleteCustomResourceDefinition({ name }).catch(gone);
-    for (const deadline = Date.now() + 60_000; !(await extensions.readCustomResourceDefinition({ name }).then(() => false, gone)); await sleep(200)) {
-      if (Date.now() > deadline) throw new Error(`CRD ${name} was not deleted within 60 s`);
-    }
+  const names = STRIMZI_KINDS.map(strimziCrd);
+  for (const name of names) await extensions.deleteCustomResourceDefinition({ name }).catch(gone);
+  // The API server deletes every object of the kinds first; on a busy machine that takes a while.
+  for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
+    const left = [];
+    for (const name of names) if (!(await extensions.readCustomResourceDefinition({ name }).then(() => false, gone))) left.push(name);
+    if (!left.length) return;
+    if (Date.now() > deadline) throw new Error(`CRDs ${left.join(', ')} were not deleted within 180 s`);
   }
 }

@@ -77,10 +77,10 @@ export interface EnvPass {
   lookup: Lookup;
   /** Writes the object if it differs from what is stored, and keeps it from the env's prune. */
   write: (object: KubernetesObject) => Promise<void>;
-  /** A Strimzi object as stored, if any. */
-  read: (kind: StrimziKind, namespace: string, name: string) => Promise<StrimziObject | undefined>;
-  /** The KafkaTopics of a namespace. */
-  topics: (namespace: string) => Promise<StrimziObject[]>;
+  /** A Strimzi object as cached, if any. */
+  read: (kind: StrimziKind, namespace: string, name: string) => StrimziObject | undefined;
+  /** The cached KafkaTopics of a namespace. */
+  topics: (namespace: string) => StrimziObject[];
 }
 
 /** Strimzi's objects count like Deployments in the env status (§3.3). */
@@ -113,7 +113,7 @@ export async function provideEnv(pass: EnvPass): Promise<StrimziCounts> {
   };
 
   for (const object of kafkaObjects(pass, await pullSecrets(cluster.namespace))) await pass.write(object);
-  const kafka = await pass.read('Kafka', cluster.namespace, cluster.name);
+  const kafka = pass.read('Kafka', cluster.namespace, cluster.name);
   const brokers = brokersOf(kafka);
   if (!brokers.length) throw new ProviderError(`cluster ${cluster.name} in ${cluster.namespace} reports no listeners yet: `);
 
@@ -122,8 +122,8 @@ export async function provideEnv(pass: EnvPass): Promise<StrimziCounts> {
   await pass.write(connectUser(env, cluster.name, connect.namespace));
   await pass.write(kafkaConnect(env, cluster.name, connect, bootstrap, await pullSecrets(connect.namespace)));
 
-  const connectObject = await pass.read('KafkaConnect', connect.namespace, connect.name);
-  const topics = (await pass.topics(cluster.namespace)).filter((t) => t.metadata?.labels?.env === env.metadata!.name);
+  const connectObject = pass.read('KafkaConnect', connect.namespace, connect.name);
+  const topics = pass.topics(cluster.namespace).filter((t) => t.metadata?.labels?.env === env.metadata!.name);
   const deployments = [kafka!, connectObject].filter((o) => o !== undefined);
   return {
     managed: deployments.length,
