@@ -10,7 +10,7 @@ import { Outcome } from '../runtime/outcome.ts';
 import { APP_FINALIZER, type ClowdApp } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
-import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
+import { messageOf, objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { appLabels, controllerUid } from './ownership.ts';
 import { runProviders } from './providers/order.ts';
 import { ProviderError, type AppBuild } from './providers/provider.ts';
@@ -162,14 +162,5 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     });
     if (retry) throw new Error(message);
     return { outcome: outcome.fail(message) };
-  }
-}
-
-/** The message of an API error's Status body, if it has one. */
-function messageOf(body: string | undefined): string | undefined {
-  try {
-    return (JSON.parse(body ?? '') as { message?: string }).message;
-  } catch {
-    return undefined;
   }
 }

@@ -19,7 +19,9 @@ const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const clowd = clowdClient(kc);
-const strimzi = `strimzi-${randomBytes(3).toString('hex')}`;
+const suffix = randomBytes(3).toString('hex');
+const strimzi = `strimzi-${suffix}`;
+const refused = `refused-${suffix}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let operator: ReturnType<typeof clowderOperator>;
 
@@ -49,8 +51,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  await clowd.deleteEnv(strimzi);
-  await waitFor('the env and apps to be gone', async () => (operator.caches.envs.get(strimzi) || operator.caches.apps.list(ns.name).length ? undefined : true));
+  for (const env of [strimzi, refused]) await clowd.deleteEnv(env);
+  await waitFor('the envs and apps to be gone', async () => (operator.caches.envs.get(strimzi) || operator.caches.envs.get(refused) || operator.caches.apps.list(ns.name).length ? undefined : true));
   await operator?.manager.stop();
   await removeStrimziCrds(kc);
   await ns?.remove();
@@ -188,6 +190,15 @@ describe('§15.3 Kafka operator mode', () => {
     expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns.name } } }]);
     // Every step above came from a watch event on Strimzi's kinds: no pass asked to look again later.
     expect(operator.metrics.total('clowdenvironment', 'requeue')).toBe(0);
+  });
+
+  it('a value Strimzi\'s schema refuses fails the env with the API server\'s reason', async () => {
+    await clowd.createEnv(environment(refused, { kafka: { mode: 'operator', cluster: { jvmOptions: { '-Xms': 'lots' } } } }));
+    const env = await waitFor('the env to fail', async () => {
+      const e = await clowd.readEnv(refused);
+      return condition(e, 'ReconciliationFailed')?.status === 'True' ? e : undefined;
+    });
+    expect(condition(env, 'ReconciliationFailed')!.message).toMatch(/^kafka: apply: Kafka.kafka.strimzi.io "refused-\w+" is invalid: spec.kafka.jvmOptions.-Xms: Invalid value: "lots"/);
   });
 
   it('when Strimzi goes away the operator stops following its kinds, and the env says what is missing again', async () => {

@@ -137,3 +137,12 @@ export function sameQuantity(a: string, b: string): boolean {
   const [x, y] = [value(a), value(b)];
   return !Number.isNaN(x) && Math.abs(x - y) <= Math.abs(x) * 1e-12;
 }
+
+/** The message of an API error's Status body, if it has one. */
+export function messageOf(body: string | undefined): string | undefined {
+  try {
+    return (JSON.parse(body ?? '') as { message?: string }).message;
+  } catch {
+    return undefined;
+  }
+}

@@ -17,6 +17,7 @@
 import type { KubernetesObject, V1ConfigMap, V1NetworkPolicy, V1Secret } from '@kubernetes/client-node';
 import type { ClowdEnvironment } from '../../api.ts';
 import type { BrokerConfig } from '../../client/app-config.ts';
+import { messageOf } from '../../object-writer.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
 import type { Settings } from '../../settings.ts';
 import { pullSecretCopies } from '../pullsecrets/default.ts';
@@ -104,23 +105,34 @@ export async function provideEnv(pass: EnvPass): Promise<StrimziCounts> {
   const { env, targetNamespace } = pass;
   const cluster = kafkaCluster(env, targetNamespace);
   const connect = connectCluster(env, targetNamespace);
+  // Strimzi's schema refusing a value the env passes through (say, `cluster.jvmOptions`) is the
+  // env author's to fix: it goes into the env's conditions.
+  const write = async (object: KubernetesObject) => {
+    try {
+      await pass.write(object);
+    } catch (error) {
+      const { code, body } = error as { code?: number; body?: string };
+      if (code !== 422 && code !== 400) throw error;
+      throw new ProviderError(`apply: ${messageOf(body) ?? (error as Error).message}`);
+    }
+  };
 
   // Strimzi's pods pull from the env's registries too: copies of the pull secrets go where they run.
   const pullSecrets = async (namespace: string) => {
     const copies = pullSecretCopies({ env, lookup: pass.lookup, appTracked: [] }, namespace);
-    if (namespace !== targetNamespace) for (const copy of copies) await pass.write(copy); // the env pass writes those of <tns>
+    if (namespace !== targetNamespace) for (const copy of copies) await write(copy); // the env pass writes those of <tns>
     return copies.map((c) => ({ name: c.metadata!.name! }));
   };
 
-  for (const object of kafkaObjects(pass, await pullSecrets(cluster.namespace))) await pass.write(object);
+  for (const object of kafkaObjects(pass, await pullSecrets(cluster.namespace))) await write(object);
   const kafka = pass.read('Kafka', cluster.namespace, cluster.name);
   const brokers = brokersOf(kafka);
   if (!brokers.length) throw new ProviderError(`cluster ${cluster.name} in ${cluster.namespace} reports no listeners yet: `);
 
   // KafkaConnect needs the bootstrap addresses, which is why it comes only now.
   const bootstrap = brokers.map((b) => `${b.hostname}:${b.port}`).join(',');
-  await pass.write(connectUser(env, cluster.name, connect.namespace));
-  await pass.write(kafkaConnect(env, cluster.name, connect, bootstrap, await pullSecrets(connect.namespace)));
+  await write(connectUser(env, cluster.name, connect.namespace));
+  await write(kafkaConnect(env, cluster.name, connect, bootstrap, await pullSecrets(connect.namespace)));
 
   const connectObject = pass.read('KafkaConnect', connect.namespace, connect.name);
   const topics = pass.topics(cluster.namespace).filter((t) => t.metadata?.labels?.env === env.metadata!.name);
