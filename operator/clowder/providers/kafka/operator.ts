@@ -134,12 +134,13 @@ export async function provideEnv(pass: EnvPass): Promise<StrimziCounts> {
   await write(connectUser(env, cluster.name, connect.namespace));
   await write(kafkaConnect(env, cluster.name, connect, bootstrap, await pullSecrets(connect.namespace)));
 
-  const connectObject = pass.read('KafkaConnect', connect.namespace, connect.name);
+  // Both clusters count from now on: a KafkaConnect just created, not cached yet, is simply not
+  // ready, rather than missing from the count (which would make the env look ready for a moment).
+  const clusters = [kafka!, pass.read('KafkaConnect', connect.namespace, connect.name)];
   const topics = pass.topics(cluster.namespace).filter((t) => t.metadata?.labels?.env === env.metadata!.name);
-  const deployments = [kafka!, connectObject].filter((o) => o !== undefined);
   return {
-    managed: deployments.length,
-    ready: deployments.filter(strimziReady).length,
+    managed: clusters.length,
+    ready: clusters.filter((c) => c && strimziReady(c)).length,
     managedTopics: topics.length,
     readyTopics: topics.filter(strimziReady).length,
   };
