@@ -51,11 +51,17 @@ export interface ClowdEnvironmentSpec {
       mode: string;
       managedSecretRef?: { name: string; namespace: string };
       managedPrefix?: string;
-      cluster?: { name?: string; namespace?: string; replicas?: number; storageSize?: string; deleteClaim?: boolean; version?: string; forceTLS?: boolean; config?: Record<string, string>; resources?: object };
+      cluster?: {
+        name?: string; namespace?: string; replicas?: number; storageSize?: string; deleteClaim?: boolean; version?: string; forceTLS?: boolean;
+        config?: Record<string, string>; jvmOptions?: object; resources?: StrimziResources;
+      };
+      connect?: { name?: string; namespace?: string; replicas?: number; version?: string; image?: string; resources?: StrimziResources };
       enableLegacyStrimzi?: boolean;
       pvc?: boolean;
       clusterName?: string;
       namespace?: string;
+      connectClusterName?: string;
+      connectNamespace?: string;
     };
     db?: { mode: string; pvc?: boolean; caBundleURL?: string };
     logging: { mode: string };
@@ -66,6 +72,12 @@ export interface ClowdEnvironmentSpec {
     pullSecrets?: { name: string; namespace: string }[];
     deployment?: { omitPullPolicy?: boolean };
   };
+}
+
+/** Requests and limits of a Strimzi-built pod, as Strimzi spells them; each replaces Clowder's default whole. */
+export interface StrimziResources {
+  requests?: Record<string, string>;
+  limits?: Record<string, string>;
 }
 
 export interface ClowdEnvironmentStatus extends Status {

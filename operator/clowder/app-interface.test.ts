@@ -2,7 +2,7 @@
 // plane: what someone else provisioned (RDS credentials in Secrets, a Strimzi Kafka with its topics)
 // becomes the app's config; what is missing is named in the env's or the app's conditions, in
 // Clowder's words. The RDS CA bundle comes from a server of the test's own on 127.0.0.1.
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,13 +13,13 @@ import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
 import { clowdApp, condition, environment, reconciled } from './testing/fixtures.ts';
 import { clowderTest } from './testing/harness.ts';
+import { installStrimziCrds, removeStrimziCrds } from './strimzi-crds.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const suffix = randomBytes(3).toString('hex');
 const [ai, noKafka, noCa] = ['ai', 'no-kafka', 'no-ca'].map((n) => `${n}-${suffix}`);
 const BUNDLE = '-----BEGIN CERTIFICATE-----\nMIIBrdsca\n-----END CERTIFICATE-----\n';
-const TOPIC_CRD = 'kafkatopics.kafka.strimzi.io';
 let server: Server;
 let origin: string;
 
@@ -50,7 +50,7 @@ const t = clowderTest('clowder-app-interface', {
 const { clowd } = t;
 
 afterAll(async () => {
-  await kc.makeApiClient(ApiextensionsV1Api).deleteCustomResourceDefinition({ name: TOPIC_CRD }).catch(() => undefined);
+  await removeStrimziCrds(kc);
   await new Promise((resolve) => server?.close(resolve));
 });
 
@@ -112,14 +112,8 @@ describe('§15.4 kafka app-interface', () => {
     await clowd.createApp(clowdApp('events', t.ns.name, ai, [{ name: 'api' }], { kafkaTopics: [{ topicName: 'ev' }] }));
     expect(await failed(() => clowd.readApp(t.ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${t.ns.name}']`);
 
-    // Strimzi's part, played by the test: its KafkaTopic kind (a stand-in CRD) and the topic.
-    await kc.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: {
-      metadata: { name: TOPIC_CRD },
-      spec: {
-        group: 'kafka.strimzi.io', scope: 'Namespaced', names: { kind: 'KafkaTopic', plural: 'kafkatopics', singular: 'kafkatopic', listKind: 'KafkaTopicList' },
-        versions: [{ name: 'v1beta2', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-      },
-    } });
+    // Strimzi's part, played by the test: its KafkaTopic kind (Strimzi's CRD) and the topic.
+    await installStrimziCrds(kc, ['KafkaTopic']);
     const topic = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 'ev' }, spec: {} };
     await waitFor('the KafkaTopic kind', () => kc.makeApiClient(CustomObjectsApi)
       .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: t.ns.name, body: topic }).catch(() => undefined));

@@ -17,7 +17,9 @@ import type {
 } from '@kubernetes/client-node';
 import type { Informer } from '../runtime/informer.ts';
 import type { InformerFactory } from '../runtime/informer-factory.ts';
+import type { OptionalInformer } from '../runtime/optional-informer.ts';
 import { API_VERSION, type ClowdApp, type ClowdAppRef, type ClowdEnvironment, type ClowdJobInvocation } from './api.ts';
+import { STRIMZI, STRIMZI_KINDS, strimziCrd, type StrimziKind, type StrimziObject } from './providers/kafka/operator.ts';
 import type { Lookup } from './providers/provider.ts';
 
 export interface Caches {
@@ -38,6 +40,8 @@ export interface Caches {
   networkPolicies: Informer<V1NetworkPolicy>;
   /** Which optional APIs (Strimzi's Kafka) the cluster serves; installing one is an event like any other. */
   crds: Informer<KubernetesObject>;
+  /** Strimzi's kinds (Kafka operator mode), followed while their CRDs exist: empty until Strimzi is installed. */
+  strimzi: Record<StrimziKind, OptionalInformer<StrimziObject>>;
 }
 
 export function clowderCaches(informers: InformerFactory): Caches {
@@ -58,6 +62,7 @@ export function clowderCaches(informers: InformerFactory): Caches {
     claims: informers.for({ apiVersion: 'v1', kind: 'PersistentVolumeClaim' }),
     networkPolicies: informers.for({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy' }),
     crds: informers.for({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }),
+    strimzi: Object.fromEntries(STRIMZI_KINDS.map((kind) => [kind, informers.optional({ apiVersion: STRIMZI, kind }, strimziCrd(kind))])) as Caches['strimzi'],
   };
 }
 
@@ -84,12 +89,15 @@ export function lookup(caches: Caches): Lookup {
     serviceAccount: (namespace, name) => caches.serviceAccounts.get(`${namespace}/${name}`),
     namespace: (name) => caches.namespaces.get(name),
     crdInstalled: (name) => caches.crds.get(name) !== undefined,
+    strimzi: (kind, namespace, name) => caches.strimzi[kind].get(`${namespace}/${name}`),
+    kafkaTopics: (namespace) => caches.strimzi.KafkaTopic.list(namespace),
   };
 }
 
-/** The cached copy of an object we are about to write, if it exists. */
+/** The cached copy of an object we are about to write, if it exists (Strimzi's kinds included). */
 export function liveCopy(caches: Caches, object: KubernetesObject): KubernetesObject | undefined {
-  return ownedKinds(caches)[object.kind ?? '']?.get(`${object.metadata?.namespace}/${object.metadata?.name}`);
+  const informer = ownedKinds(caches)[object.kind ?? ''] ?? caches.strimzi[object.kind as StrimziKind];
+  return informer?.get(`${object.metadata?.namespace}/${object.metadata?.name}`);
 }
 
 /** A namespace on its way out: whatever we wrote into it would be deleted with it. */

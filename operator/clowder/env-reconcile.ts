@@ -165,11 +165,8 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
         notReadyMessage: `Deployments are not yet ready: dependency failure: [${broken.length ? `broken deployments: [${broken.join(', ')}]` : ''}]`,
       }),
     });
-    // What the halves count are Strimzi's kinds, which we cannot watch (an informer for a kind the
-    // cluster may not have would never sync), so while they are not all ready we look again soon.
-    const pending = extra.managed !== extra.ready || extra.managedTopics !== extra.readyTopics;
     outcome.add(wrote ? 'updated' : undefined, 'status', `${ready ? 'ready' : 'not ready'}, ${counts.readyDeployments}/${counts.managedDeployments} deployments ready, ${apps.length} app${apps.length === 1 ? '' : 's'}`);
-    return { outcome, ...(pending ? { requeueAfterMs: 5000 } : {}) };
+    return { outcome };
   };
 
   /** The apps of this env in any namespace, not being deleted, sorted by "<name>-<namespace>" (§3.3). */

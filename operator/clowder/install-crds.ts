@@ -11,10 +11,15 @@ export const CRD_FILES = ['clowdenvironment.yaml', 'clowdapp.yaml', 'clowdjobinv
   (file) => new URL(`./manifests/${file}`, import.meta.url),
 );
 
-export async function installCrds(kubeConfig: KubeConfig): Promise<void> {
+export function installCrds(kubeConfig: KubeConfig): Promise<void> {
+  return applyCrds(kubeConfig, CRD_FILES);
+}
+
+/** Applies the CRDs in these YAML files and waits until the API server serves each of them. */
+export async function applyCrds(kubeConfig: KubeConfig, files: (string | URL)[]): Promise<void> {
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  for (const file of CRD_FILES) {
+  for (const file of files) {
     // loadYaml, not a plain YAML parser: client-node serializes a CRD through its typed model,
     // which knows x-kubernetes-validations as xKubernetesValidations and drops the YAML spelling.
     const crd = loadYaml<V1CustomResourceDefinition>(await readFile(file, 'utf8'));

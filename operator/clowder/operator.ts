@@ -18,6 +18,7 @@ import { cjiReconciler } from './cji-reconcile.ts';
 import { clowderCaches, ownedKinds } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { envReconciler } from './env-reconcile.ts';
+import { STRIMZI_KINDS } from './providers/kafka/operator.ts';
 import { ObjectWriter } from './object-writer.ts';
 import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
 
@@ -73,6 +74,8 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.secrets, keysFor: (secret) => envsWhere(isPullSecretOf(secret)) },
       // Strimzi's CRDs appearing lets an env in Kafka operator mode go on.
       { informer: caches.crds, keysFor: () => envsWhere((e) => e.spec?.providers?.kafka?.mode === 'operator') },
+      // Strimzi's objects (owned by the env) reporting progress: listeners, readiness (§15.3).
+      ...STRIMZI_KINDS.map((kind) => ({ informer: caches.strimzi[kind], keysFor: ownerKey('ClowdEnvironment') })),
       // A target namespace named in the spec may appear (or start terminating) after the env.
       { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec?.targetNamespace].includes(ns.metadata?.name)) },
     ],
@@ -88,6 +91,12 @@ export function clowderOperator(options: ClowderOptions) {
     return keys;
   };
 
+  /** The app a KafkaUser was made for: the user of app <app> in env <env> is named `<env>-<app>`. */
+  const appsOfKafkaUser = (user: KubernetesObject) => {
+    const [env] = ownerKeyIn(user, 'ClowdEnvironment');
+    return caches.apps.list().filter((a) => a.spec?.envName === env && `${env}-${a.metadata!.name}` === user.metadata?.name).map(keyOf);
+  };
+
   const appController = new Controller({
     name: 'clowdapp',
     primary: caches.apps,
@@ -99,6 +108,8 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.appRefs, keysFor: (ref) => caches.apps.list().filter((a) => dependsOn(a, ref.metadata!.name!)).map(keyOf) },
       // Owned objects: a deleted or edited one is put back; a Deployment's rollout updates status.
       ...owned('ClowdApp'),
+      // Its KafkaUser `<env>-<app>` getting credentials from Strimzi (§15.3).
+      { informer: caches.strimzi.KafkaUser, keysFor: appsOfKafkaUser },
       // Secrets and ConfigMaps its hashCache tracks (§7.3).
       { informer: caches.secrets, keysFor: trackingApps },
       { informer: caches.configMaps, keysFor: trackingApps },

@@ -1,10 +1,10 @@
 // The providers beyond web and metrics, on the real local control plane: RBAC and pull secrets
 // (§8.2, §8.3), CronJobs (§9), the local database and redis (§14.1, §14.2) and the config-only
 // modes (§6.6, §15.2). One environment switches all of them on; a second one covers the modes
-// that exclude the first's (elasticache, Kafka operator without Strimzi).
-import { ApiextensionsV1Api, AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+// that exclude the first's (elasticache). Kafka `operator` has a file of its own: kafka-operator.test.ts.
+import { AppsV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, NetworkingV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, ClowdJobInvocation, DeploymentSpec } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
@@ -20,7 +20,6 @@ const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
 const suffix = randomBytes(3).toString('hex');
 const full = `full-${suffix}`;
 const other = `other-${suffix}`;
-const strimzi = `strimzi-${suffix}`;
 const minio = `minio-${suffix}`;
 const pvc = `pvc-${suffix}`;
 /** MinIO's own namespace, made by the test so that its pod goes to a fake node (the image exists nowhere here). */
@@ -51,7 +50,6 @@ const t = clowderTest('clowder-providers', {
       { inMemoryDb: { mode: 'elasticache' }, serviceMesh: { mode: 'enabled' }, deployment: { omitPullPolicy: true } },
       { serviceConfig: { type: 'NodePort' } },
     ));
-    await t.createEnv(environment(strimzi, { kafka: { mode: 'operator' } }));
     await t.createEnv(environment(pvc, { db: { mode: 'local', pvc: true } }));
     minioNs = await t.namespace('clowder-minio');
     await t.createEnv(environment(minio, { objectStore: { mode: 'minio' } }, { targetNamespace: minioNs.name }));
@@ -339,88 +337,5 @@ describe('§14.3 objectStore minio', () => {
   it('fails an app with buckets until MinIO answers (kwok runs no MinIO)', async () => {
     expect(await failure('buckets', minio, { objectStore: ['photos'] })).toBe('runapp: objectstore: bucket "photos" -- failed to check if bucket exists');
     await expect(core.readNamespacedSecret({ name: 'buckets', namespace: t.ns.name })).rejects.toMatchObject({ code: 404 });
-  });
-});
-
-describe('§15.3 Kafka operator mode', () => {
-  const extensions = () => kc.makeApiClient(ApiextensionsV1Api);
-  const strimziKinds = ['Kafka', 'KafkaTopic', 'KafkaUser'];
-  const objects = () => kc.makeApiClient(CustomObjectsApi);
-  const strimziObject = (plural: string, namespace: string, name: string) =>
-    objects().getNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name }) as Promise<{ spec: Record<string, unknown>; metadata: { labels: Record<string, string> } }>;
-  const setStatus = (plural: string, namespace: string, name: string, status: object) =>
-    objects().patchNamespacedCustomObjectStatus({ group: 'kafka.strimzi.io', version: 'v1beta2', plural, namespace, name, body: [{ op: 'add', path: '/status', value: status }] });
-  afterAll(async () => {
-    for (const kind of strimziKinds) await extensions().deleteCustomResourceDefinition({ name: `${kind.toLowerCase()}s.kafka.strimzi.io` }).catch(() => undefined);
-  });
-
-  it('without Strimzi the env says what is missing, and its apps wait for it', async () => {
-    const env = await waitFor('the env to fail', async () => {
-      const e = await clowd.readEnv(strimzi);
-      return condition(e, 'ReconciliationFailed')?.status === 'True' ? e : undefined;
-    });
-    expect(condition(env, 'ReconciliationFailed')!.message).toBe('kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ');
-    expect(await failure('streams', strimzi, { kafkaTopics: [{ topicName: 'orders', partitions: 6 }] })).toBe('clowd env not reconciled');
-  });
-
-  it('with Strimzi (played here by the test) it writes Kafka, KafkaTopic and KafkaUser and builds the brokers', async () => {
-    // Stand-ins for Strimzi's CRDs: the kinds and a status subresource, no schema.
-    for (const kind of strimziKinds) {
-      const plural = `${kind.toLowerCase()}s`;
-      await extensions().createCustomResourceDefinition({ body: {
-        metadata: { name: `${plural}.kafka.strimzi.io` },
-        spec: {
-          group: 'kafka.strimzi.io', scope: 'Namespaced', names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-          versions: [{ name: 'v1beta2', served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
-        },
-      } });
-    }
-    const tns = (await clowd.readEnv(strimzi)).status!.targetNamespace!;
-    const kafka = await waitFor('the Kafka object', () => strimziObject('kafkas', tns, strimzi).catch(() => undefined));
-    expect(kafka.metadata.labels).toEqual({ env: strimzi });
-    expect(kafka.spec.kafka).toMatchObject({ replicas: 1, version: '3.8.0', listeners: [{ name: 'tls', port: 9093, type: 'internal', tls: true, authentication: { type: 'scram-sha-512' } }] });
-
-    // Strimzi's part: the cluster comes up, Ready, with a TLS listener and a CA.
-    const ready = { conditions: [{ type: 'Ready', status: 'True' }], observedGeneration: 1 };
-    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: `${strimzi}-cluster-ca-cert` }, data: { 'ca.crt': b64('CA') } } });
-    await setStatus('kafkas', tns, strimzi, { ...ready, listeners: [{ name: 'tls', addresses: [{ host: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093 }] }] });
-    // The operator does not watch Strimzi's kinds (it cannot start an informer for a kind that may
-    // not exist), so it finds this on its next retry; we save the backoff by queueing the env now.
-    t.operator.controllers.env.queue.add(strimzi);
-    const user = await waitFor('the KafkaUser', () => strimziObject('kafkausers', tns, `${strimzi}-streams`).catch(() => undefined));
-    expect(user.spec.authorization).toEqual({ type: 'simple', acls: [
-      { host: '*', operation: 'All', resource: { type: 'topic', name: 'orders', patternType: 'literal' } },
-      { host: '*', operation: 'All', resource: { type: 'group', name: '*', patternType: 'literal' } },
-    ] });
-    const topic = await strimziObject('kafkatopics', tns, 'orders');
-    expect(topic.spec).toEqual({ partitions: 6, replicas: 1, config: {} });
-    expect(topic.metadata.labels).toEqual({ 'strimzi.io/cluster': strimzi, env: strimzi });
-
-    // Strimzi's part again: the topic is ready, and the user has credentials.
-    await setStatus('kafkatopics', tns, 'orders', ready);
-    await core.createNamespacedSecret({ namespace: tns, body: { metadata: { name: 'streams-user' }, data: { password: b64('pw') } } });
-    await setStatus('kafkausers', tns, `${strimzi}-streams`, { username: 'streams-user', secret: 'streams-user' });
-    t.operator.controllers.app.queue.add(`${t.ns.name}/streams`); // no watch on KafkaUsers: poke the waiting app
-    await waitFor('streams to reconcile', reconciled(() => clowd.readApp(t.ns.name, 'streams')));
-    const stored = await core.readNamespacedSecret({ name: 'streams', namespace: t.ns.name });
-    const config = JSON.parse(Buffer.from(stored.data!['cdappconfig.json'], 'base64').toString()) as AppConfig;
-    expect(config.kafka).toEqual({
-      brokers: [{
-        authtype: 'sasl', cacert: 'CA', hostname: `${strimzi}-kafka-bootstrap.${tns}.svc`, port: 9093, securityProtocol: 'SASL_SSL',
-        sasl: { password: 'pw', saslMechanism: 'SCRAM-SHA-512', securityProtocol: 'SASL_SSL', username: 'streams-user' },
-      }],
-      topics: [{ name: 'orders', requestedName: 'orders' }],
-    });
-    expect(validateAppConfig(config)).toEqual([]);
-
-    // The env counts the Kafka cluster as a deployment and the topic as a topic, both ready.
-    t.operator.controllers.env.queue.add(strimzi);
-    const env = await waitFor('the env to count Strimzi objects', async () => {
-      const e = await clowd.readEnv(strimzi);
-      return e.status?.deployments?.managedTopics === 1 ? e : undefined;
-    });
-    expect(env.status!.deployments).toEqual({ managedDeployments: 1, readyDeployments: 1, managedTopics: 1, readyTopics: 1 });
-    const policy = await kc.makeApiClient(NetworkingV1Api).readNamespacedNetworkPolicy({ name: strimzi, namespace: tns });
-    expect(policy.spec!.ingress![0]._from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': t.ns.name } } }]);
   });
 });

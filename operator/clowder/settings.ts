@@ -23,6 +23,13 @@ export interface Settings {
     /** The TLS sidecar (§5.3). */
     caddyProxy: string;
   };
+  /** Clowder's feature switches that this kit follows (`features` in clowder_config.json). */
+  features: {
+    /** Kafka `operator`: a NodePort listener for clients outside the cluster (§15.3). */
+    enableExternalStrimzi: boolean;
+    /** Kafka `operator`: Strimzi's topic operator runs without finalizers on KafkaTopics (§15.3). */
+    disableStrimziFinalizer: boolean;
+  };
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -49,6 +56,7 @@ export const DEFAULT_SETTINGS: Settings = {
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
     caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
   },
+  features: { enableExternalStrimzi: false, disableStrimziFinalizer: false },
 };
 
 /** The workshop's config: images that every cluster (kind, the real node) pulls without credentials. */
@@ -58,6 +66,7 @@ export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url
 interface ConfigFile {
   images?: { inMemoryDB?: string; objectStoreMinio?: string; caddy?: string; caddyProxy?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
   settings?: { restarterAnnotation?: string };
+  features?: { enableExternalStrimzi?: boolean; disableStrimziFinalizer?: boolean };
 }
 
 /** Settings from a config file over `base`; a field the file leaves out or empty keeps base's value, as in Clowder. */
@@ -68,7 +77,7 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
   } catch (error) {
     throw new Error(`cannot read the operator's config ${file}: ${(error as Error).message}`);
   }
-  const { images = {}, settings = {} } = config;
+  const { images = {}, settings = {}, features = {} } = config;
   return {
     ...base,
     recycleAnnotation: settings.restarterAnnotation || base.recycleAnnotation,
@@ -79,6 +88,10 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
       minio: images.objectStoreMinio || base.images.minio,
       // Clowder reads caddyProxy only when caddy (its gateway's image) is set too.
       caddyProxy: (images.caddy && images.caddyProxy) || base.images.caddyProxy,
+    },
+    features: {
+      enableExternalStrimzi: features.enableExternalStrimzi ?? base.features.enableExternalStrimzi,
+      disableStrimziFinalizer: features.disableStrimziFinalizer ?? base.features.disableStrimziFinalizer,
     },
   };
 }

@@ -40,11 +40,12 @@ describe('readConfig', () => {
     const settings = readConfig(configFile(JSON.stringify({
       images: { inMemoryDB: 'example.com/valkey:8', objectStoreMinio: '', caddy: 'ignored', postgresCyndi: { 15: 'example.com/pg-cyndi:15' } },
       settings: { restarterAnnotation: 'example.com/restart' },
-      features: { createServiceMonitor: true },
+      features: { createServiceMonitor: true, enableExternalStrimzi: true },
     })));
     expect(settings).toEqual({
       ...DEFAULT_SETTINGS,
       recycleAnnotation: 'example.com/restart',
+      features: { enableExternalStrimzi: true, disableStrimziFinalizer: false },
       images: { ...DEFAULT_SETTINGS.images, redis: 'example.com/valkey:8', postgresCyndi: { ...DEFAULT_SETTINGS.images.postgresCyndi, 15: 'example.com/pg-cyndi:15' } },
     });
   });

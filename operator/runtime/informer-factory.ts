@@ -3,11 +3,12 @@
 // load and our memory grow with the number of types, not with the number of controllers.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Informer, type InformerOptions, type ResourceType } from './informer.ts';
+import { OptionalInformer } from './optional-informer.ts';
 
 export class InformerFactory {
   readonly #kubeConfig: KubeConfig;
   readonly #options: InformerOptions;
-  readonly #informers = new Map<string, Informer<KubernetesObject>>();
+  readonly #informers = new Map<string, Informer<KubernetesObject> | OptionalInformer<KubernetesObject>>();
 
   constructor(kubeConfig: KubeConfig, options: InformerOptions = {}) {
     this.#kubeConfig = kubeConfig;
@@ -24,6 +25,18 @@ export class InformerFactory {
     }
     // The key names the kind, and the caller names T for that kind; TypeScript cannot see the link.
     return informer as unknown as Informer<T>;
+  }
+
+  /** The informer for a custom type whose CRD (named `crdName`) may come and go: see optional-informer.ts. */
+  optional<T extends KubernetesObject>(type: ResourceType, crdName: string): OptionalInformer<T> {
+    const key = `${type.apiVersion}/${type.kind}/${type.namespace ?? ''}`;
+    let informer = this.#informers.get(key);
+    if (!informer) {
+      const crds = this.for({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' });
+      informer = new OptionalInformer(this.#kubeConfig, type, crdName, crds, this.#options);
+      this.#informers.set(key, informer);
+    }
+    return informer as unknown as OptionalInformer<T>;
   }
 
   /** Starts every informer made so far; resolves when all of them have listed once. */

@@ -39,6 +39,8 @@ async function build(app: ClowdApp, env = environment('demo'), others: ClowdApp[
       serviceAccount: () => undefined,
       namespace: () => undefined,
       crdInstalled: () => false,
+      strimzi: () => undefined,
+      kafkaTopics: () => [],
     },
     config: {},
     deployments: new Map(),

@@ -15,6 +15,7 @@ import type { AppConfig } from '../client/app-config.ts';
 import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';
 import type { Tracked } from '../config/hash-cache.ts';
 import type { Settings } from '../settings.ts';
+import type { StrimziKind, StrimziObject } from './kafka/operator.ts';
 
 /** Read access to the cluster, from the informers' caches: no API request. */
 export interface Lookup {
@@ -29,6 +30,9 @@ export interface Lookup {
   namespace(name: string): V1Namespace | undefined;
   /** Whether the cluster has the CustomResourceDefinition of that name (`kafkas.kafka.strimzi.io`). */
   crdInstalled(name: string): boolean;
+  /** A Strimzi object, once Strimzi's CRDs are there and their informers run (§15.3). */
+  strimzi(kind: StrimziKind, namespace: string, name: string): StrimziObject | undefined;
+  kafkaTopics(namespace: string): StrimziObject[];
 }
 
 export interface AppBuild {

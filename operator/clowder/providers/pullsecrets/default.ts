@@ -35,7 +35,7 @@ export function envProvide(build: EnvBuild): void {
 }
 
 /** The copies of the env's pull secrets for one namespace, tracking their sources in the app half. */
-function pullSecretCopies(build: Pick<AppBuild, 'env' | 'lookup' | 'appTracked'>, namespace: string): V1Secret[] {
+export function pullSecretCopies(build: Pick<AppBuild, 'env' | 'lookup' | 'appTracked'>, namespace: string): V1Secret[] {
   const env = build.env;
   return (env.spec.providers.pullSecrets ?? []).map(({ name, namespace: sourceNamespace }) => {
     const source = build.lookup.secret(sourceNamespace, name);
