@@ -7,19 +7,20 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { reuseConnections } from '../runtime/connection-reuse.ts';
 import { Controller } from '../runtime/controller.ts';
-import { keyOf } from '../runtime/informer.ts';
+import { keyOf, type Informer } from '../runtime/informer.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
 import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import type { ClowdApp, ClowdEnvironment } from './api.ts';
-import { appReconciler } from './app-reconcile.ts';
+import { appReconciler, failedAppStatus } from './app-reconcile.ts';
 import { cjiReconciler } from './cji-reconcile.ts';
 import { clowderCaches, ownedKinds } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { envReconciler } from './env-reconcile.ts';
 import { ObjectWriter } from './object-writer.ts';
 import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
+import { failedStatus, failureMessage } from './status.ts';
 
 export interface ClowderOptions {
   kubeConfig: KubeConfig;
@@ -60,6 +61,13 @@ export function clowderOperator(options: ClowderOptions) {
   const isPullSecretOf = (secret: KubernetesObject) => (env: ClowdEnvironment) =>
     Boolean(env.spec?.providers?.pullSecrets?.some((p) => p.name === secret.metadata?.name && p.namespace === secret.metadata?.namespace));
 
+  /** A failed pass of any kind ends as a ReconciliationFailed condition carrying its message (§11). */
+  const recordIn = <T extends KubernetesObject & { status?: object }>(cache: Informer<T>, failed: (object: T, message: string) => NonNullable<T['status']>) =>
+    async (key: string, error: unknown) => {
+      const object = cache.get(key);
+      if (object) await writer.writeStatus(object, failed(object, failureMessage(error)));
+    };
+
   const envController = new Controller({
     name: 'clowdenvironment',
     primary: caches.envs,
@@ -77,6 +85,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec?.targetNamespace].includes(ns.metadata?.name)) },
     ],
     reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
+    onFailure: recordIn(caches.envs, (env, message) => failedStatus(env.status, message)),
     ...common,
   });
 
@@ -104,6 +113,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.configMaps, keysFor: trackingApps },
     ],
     reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings }),
+    onFailure: recordIn(caches.apps, failedAppStatus),
     ...common,
   });
 

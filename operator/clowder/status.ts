@@ -52,3 +52,23 @@ export function reconcileConditions(
     : { type: 'ReconciliationSuccessful', status: 'True', reason: 'ReconciliationSucceeded', message: '' });
   return conditions;
 }
+
+/**
+ * The status after a failed pass: what it said before (counts, generation), with the failure in
+ * its conditions. The same failure again is the same status, so retrying it writes nothing.
+ */
+export function failedStatus<S extends { conditions?: Condition[] }>(status: S | undefined, message: string): S {
+  return { ...status, conditions: reconcileConditions(status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }) } as S;
+}
+
+/** What to tell the object's author about an error: the API server's message if it sent one. */
+export function failureMessage(error: unknown): string {
+  const { body, message } = error as { body?: unknown; message?: string };
+  try {
+    const status = (typeof body === 'string' ? JSON.parse(body) : body) as { message?: string } | undefined;
+    if (status?.message) return status.message;
+  } catch {
+    // not a Status: fall through to the error's own text
+  }
+  return message ?? String(error);
+}

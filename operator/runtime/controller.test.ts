@@ -3,7 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import { Controller } from './controller.ts';
+import { Controller, RecordedFailure } from './controller.ts';
 import { startHealthServer } from './health-server.ts';
 import { Informer, splitKey } from './informer.ts';
 import { Metrics } from './metrics.ts';
@@ -117,6 +117,33 @@ describe('Controller', () => {
       await sturdy.stop();
       await informer.stop();
       await others.stop();
+    }
+  });
+
+  it('hands every failure to onFailure, except one the reconcile recorded itself', async () => {
+    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const recorded: string[] = [];
+    const controller = new Controller({
+      name: 'reader',
+      primary: informer,
+      log: () => {},
+      onFailure: async (key, error) => void recorded.push(`${key}: ${(error as { code?: number }).code}`),
+      reconcile: async (key) => {
+        const { name } = splitKey(key);
+        if (name === 'recorded') throw new RecordedFailure('already in its status');
+        // A real API error: reading what is not there is a 404 from the API server.
+        if (name === 'reads-missing') await core.readNamespacedConfigMap({ namespace: ns.name, name: 'not-there' });
+      },
+    });
+    await controller.run();
+    try {
+      for (const name of ['recorded', 'reads-missing']) await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name } } });
+      await waitFor('the failure to be recorded', async () => (recorded.length ? true : undefined));
+      await waitFor('the retry of the recorded failure', async () => (controller.queue.failures(`${ns.name}/recorded`) >= 2 ? true : undefined));
+      expect(new Set(recorded)).toEqual(new Set([`${ns.name}/reads-missing: 404`]));
+    } finally {
+      await controller.stop();
+      await informer.stop();
     }
   });
 

@@ -50,9 +50,20 @@ export interface ControllerOptions {
   /** Every this many ms, every primary key is queued again, to repair anything an event missed. */
   resyncMs?: number;
   queue?: QueueOptions;
+  /**
+   * Records a failed pass where people look, usually a condition on the primary object. Called for
+   * every failure the controller logs, except a RecordedFailure: the reconcile recorded that one.
+   */
+  onFailure?: (key: string, error: unknown) => Promise<void>;
   metrics?: Metrics;
   log?: (line: string) => void;
 }
+
+/**
+ * Thrown by a reconcile that has already recorded why it failed (in a condition): the controller
+ * only logs it and retries with backoff.
+ */
+export class RecordedFailure extends Error {}
 
 export class Controller {
   readonly name: string;
@@ -125,11 +136,25 @@ export class Controller {
       if ((error as { code?: number }).code !== 409 || attempt >= CONFLICTS_BEFORE_LOGGING) {
         this.#log(`${this.#noun} ${key}: failed (attempt ${attempt}, retrying): ${message(error)}`);
         this.#quiet.delete(key);
+        // Whatever failed (a 5xx, a timeout, a persisting conflict, a bug), the object says so:
+        // a log line is read by whoever runs the operator, a condition by whoever wrote the object.
+        if (!(error instanceof RecordedFailure)) await this.#record(key, error);
       }
+      // Set before done(): from here until the retry, every add of this key (a resync, an event
+      // of a related object) is held by the queue, so a failing key is tried on its backoff only.
       this.queue.addRateLimited(key);
       this.#observe('error', started);
     } finally {
       this.queue.done(key);
+    }
+  }
+
+  /** Records the failure; one that cannot be recorded (the API server is down, say) is only logged. */
+  async #record(key: string, error: unknown): Promise<void> {
+    try {
+      await this.#options.onFailure?.(key, error);
+    } catch (recording) {
+      this.#log(`${this.#noun} ${key}: could not record the failure: ${message(recording)}`);
     }
   }
 
