@@ -1,8 +1,8 @@
 // npm run bench -- clowdapp [--apps N] [--idle S] [--timeout S]   (defaults: 100 apps, 60 s idle, 900 s)
 // How the Clowder operator copes with N ClowdApps: starts a fresh local control plane in a
 // temporary directory (with an audit log), creates one environment and N apps (two deployments
-// each, one public), runs the operator as its own process (`npm run operator -- clowder`, under a
-// ServiceAccount of its own), and measures
+// each, one public), runs the operator as its own process (the command of `npm run operator --
+// clowder`, V8 flags included, under a ServiceAccount of its own), and measures
 // - seconds from creating the first app to every app reporting ReconciliationSuccessful (all
 //   objects written), and to every app also ready (its Deployments available);
 // - the operator's requests until then, by verb, as the API server's audit log records them
@@ -10,11 +10,12 @@
 //   its writes per app (the goal: one per object it owns, plus one status);
 // - writes during an idle period after convergence, which includes resyncs every 5 s (the goal
 //   is 0: a settled operator has nothing to write);
-// - the operator process's peak RSS, the latency of creating a ClowdApp, and the CPU seconds
-//   kube-apiserver spent until convergence.
+// - the operator process's peak RSS, the latency of creating a ClowdApp (during the run, and
+//   before the operator starts beside the same object through a CRD without rules), and the CPU
+//   seconds kube-apiserver spent until convergence.
 // If the apps have not converged within the timeout it stops, and says how many apps are in
 // which state and which failure is the most common.
-import { CoreV1Api, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
@@ -72,6 +73,8 @@ export async function run(args: string[]): Promise<object> {
     // honours it; with the usual 512Mi per pod, a hundred apps would not fit.
     await clowd.createEnv(environment('bench', {}, { resourceDefaults: { requests: { cpu: '10m', memory: '16Mi' }, limits: { memory: '64Mi' } } }));
 
+    const idleCreates = await compareCreates(admin);
+
     // Progress is read from a watch of our own (as admin, which the audit policy leaves out).
     apps = new Informer<ClowdApp>(admin, { apiVersion: API_VERSION, kind: 'ClowdApp', namespace: NAMESPACE });
     await apps.start();
@@ -113,14 +116,15 @@ export async function run(args: string[]): Promise<object> {
       seconds_to_all_reconciled: round((convergedAt - start) / 1000),
       requests_by_verb: byVerb(converging),
       writes_per_app: round(writes / count),
-      // Per app: a finalizer, a ServiceAccount, the config Secret, a Service, two Deployments, one status.
-      goal_writes_per_app: 7,
+      // Per app 8 objects (3 ServiceAccounts, 2 Services, the config Secret, 2 Deployments), plus one status.
+      goal_writes_per_app: 9,
       idle_seconds: idleSeconds,
       idle_writes: idle.filter((r) => !READS.includes(r.verb)).length,
       goal_idle_writes: 0,
       operator_peak_rss_mb: peakRss,
       create_p50_ms: round(percentile(createMs, 0.5)),
       create_p95_ms: round(percentile(createMs, 0.95)),
+      ...idleCreates,
       apiserver_cpu_seconds: round(cpu),
     };
   } finally {
@@ -128,6 +132,50 @@ export async function run(args: string[]): Promise<object> {
     if (operator) await stop(operator);
     await down(cluster, () => {});
   }
+}
+
+/**
+ * Create latency with no operator running: the same ClowdApp through our CRD (schema and CEL
+ * rules) and through a CRD that checks nothing. Their ratio is what our rules cost; the
+ * latency during the run, beside it, adds the operator's load on the API server.
+ */
+async function compareCreates(admin: KubeConfig, count = 50): Promise<Record<string, number>> {
+  const plain = { group: 'bench.k8s-patterns.test', version: 'v1', plural: 'plainapps' };
+  const extensions = admin.makeApiClient(ApiextensionsV1Api);
+  await extensions.createCustomResourceDefinition({ body: {
+    metadata: { name: `${plain.plural}.${plain.group}` },
+    spec: {
+      group: plain.group, scope: 'Namespaced', names: { kind: 'PlainApp', plural: plain.plural, singular: 'plainapp' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true } } }],
+    },
+  } });
+  const custom = admin.makeApiClient(CustomObjectsApi);
+  const timed = async (create: (i: number) => Promise<unknown>) => {
+    const ms: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = performance.now();
+      await create(i);
+      ms.push(performance.now() - t);
+    }
+    return ms;
+  };
+  // Until the new CRD serves, creates fail with 404: wait for the first to pass.
+  const body = (i: number) => ({ ...clowdApp(`probe-${i}`, 'default', 'bench', [{ name: 'api', web: true }, { name: 'worker' }]), apiVersion: `${plain.group}/v1`, kind: 'PlainApp' });
+  for (let started = Date.now(); ; await sleep(100)) {
+    const ok = await custom.createNamespacedCustomObject({ ...plain, namespace: 'default', body: { ...body(0), metadata: { name: 'first', namespace: 'default' } } }).then(() => true, () => false);
+    if (ok) break;
+    if (Date.now() - started > 30_000) throw new Error('the plain CRD did not serve within 30 s');
+  }
+  const plainMs = await timed((i) => custom.createNamespacedCustomObject({ ...plain, namespace: 'default', body: body(i) }));
+  const clowd = clowdClient(admin);
+  const oursMs = await timed((i) => clowd.createApp(clowdApp(`probe-${i}`, 'default', 'bench', [{ name: 'api', web: true }, { name: 'worker' }])));
+  // No operator runs yet, so no finalizer holds them: they go at once and cost the run nothing.
+  for (let i = 0; i < count; i++) await clowd.deleteApp('default', `probe-${i}`);
+  return {
+    create_idle_p50_ms: round(percentile(oursMs, 0.5)),
+    create_plain_crd_p50_ms: round(percentile(plainMs, 0.5)),
+    create_idle_vs_plain: round(percentile(oursMs, 0.5) / percentile(plainMs, 0.5)),
+  };
 }
 
 function reconciled(app: ClowdApp): boolean {
@@ -160,7 +208,7 @@ async function startOperator(workdir: string, admin: KubeConfig, logFile: string
   await writeFile(kubeconfig, own.exportConfig());
 
   const log = await open(logFile, 'w');
-  const child = spawn(process.execPath, ['scripts/operator.ts', 'clowder', '--resync-seconds', '5'], {
+  const child = spawn(process.execPath, [...(await operatorCommand()), 'clowder', '--resync-seconds', '5'], {
     env: { ...process.env, KUBECONFIG: kubeconfig },
     stdio: ['ignore', log.fd, log.fd],
   });
@@ -171,6 +219,14 @@ async function startOperator(workdir: string, admin: KubeConfig, logFile: string
     await sleep(100);
   }
   return child;
+}
+
+/** The arguments to node of `npm run operator` (its V8 flags included), so the bench runs what users run. */
+async function operatorCommand(): Promise<string[]> {
+  const { scripts } = JSON.parse(await readFile('package.json', 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...args] = scripts.operator.split(' ');
+  if (node !== 'node') throw new Error(`package.json's operator script does not start with node: ${scripts.operator}`);
+  return args;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
