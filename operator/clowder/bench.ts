@@ -115,6 +115,7 @@ export async function run(args: string[]): Promise<object> {
       seconds_to_all_written: round(((writtenAt ?? convergedAt) - start) / 1000),
       seconds_to_all_reconciled: round((convergedAt - start) / 1000),
       requests_by_verb: byVerb(converging),
+      writes_by_resource: writesByResource(converging),
       writes_per_app: round(writes / count),
       // Per app 8 objects (3 ServiceAccounts, 2 Services, the config Secret, 2 Deployments), plus one status.
       goal_writes_per_app: 9,
@@ -250,15 +251,33 @@ async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) / ticks; // utime and stime: fields 14 and 15
 }
 
-interface Request { verb: string; at: number }
+interface Request { verb: string; at: number; resource: string }
 
 /** The operator's requests, one audit event each, with the time the API server received them. */
 async function auditedRequests(file: string): Promise<Request[]> {
   const lines = (await readFile(file, 'utf8')).split('\n').filter(Boolean);
   return lines
-    .map((line) => JSON.parse(line) as { verb: string; requestReceivedTimestamp: string; user: { username: string } })
+    .map((line) => JSON.parse(line) as AuditEvent)
     .filter((event) => event.user.username === OPERATOR_USER)
-    .map((event) => ({ verb: event.verb, at: Date.parse(event.requestReceivedTimestamp) }));
+    .map(({ verb, requestReceivedTimestamp, objectRef }) => ({
+      verb,
+      at: Date.parse(requestReceivedTimestamp),
+      resource: [objectRef?.resource, objectRef?.subresource].filter(Boolean).join('/'),
+    }));
+}
+
+interface AuditEvent {
+  verb: string;
+  requestReceivedTimestamp: string;
+  user: { username: string };
+  objectRef?: { resource?: string; subresource?: string };
+}
+
+/** Writes by resource ("clowdapps/status", "deployments"): where the writes per app go. */
+function writesByResource(requests: Request[]): Record<string, number> {
+  const resources: Record<string, number> = {};
+  for (const { resource } of requests.filter((r) => !READS.includes(r.verb))) resources[resource] = (resources[resource] ?? 0) + 1;
+  return resources;
 }
 
 function byVerb(requests: Request[]): Record<string, number> {

@@ -74,7 +74,8 @@ export function clowderOperator(options: ClowderOptions) {
     watches: [
       // status.apps lists the env's apps: any app change may change it. Key functions read
       // objects as stored, and one stored before the CRD required spec may lack it.
-      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec?.envName].filter((env) => env !== undefined) },
+      // Apps come in bursts (a deploy of many at once): a second's wait makes one status write per burst.
+      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec?.envName].filter((env) => env !== undefined), delayMs: 1000 },
       // Owned objects (minio's Deployment becoming ready included).
       ...owned('ClowdEnvironment'),
       // Pull-secret sources are copied into <tns>: a changed source is copied again.

@@ -147,6 +147,29 @@ describe('Controller', () => {
     }
   });
 
+  it('a watch with a delay turns a burst of events into fewer passes', async () => {
+    // The primary is one ConfigMap; the secondaries, ConfigMaps labelled burst, all map to it.
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'summary' } } });
+    const primary = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const passes: number[] = [];
+    const controller = new Controller({
+      name: 'summer',
+      primary,
+      watches: [{ informer: primary, keysFor: (o) => (o.metadata?.labels?.burst ? [`${ns.name}/summary`] : []), delayMs: 2000 }],
+      reconcile: async (key) => void (key.endsWith('/summary') && passes.push(primary.list().filter((o) => o.metadata?.labels?.burst).length)),
+    });
+    await controller.run();
+    try {
+      await waitFor('the first pass', async () => (passes.length ? true : undefined));
+      for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: `part-${i}`, labels: { burst: 'yes' } } } });
+      await waitFor('a pass that sees all five', async () => (passes.at(-1) === 5 ? true : undefined));
+      expect(passes.length - 1).toBeLessThan(5); // five events, fewer passes
+    } finally {
+      await controller.stop();
+      await primary.stop();
+    }
+  });
+
   it('serves /metrics, /healthz and /readyz on 127.0.0.1', async () => {
     const metrics = new Metrics();
     metrics.observeReconcile('demo', 'success', 0.003);

@@ -37,6 +37,11 @@ export interface Source {
 export interface Watches {
   informer: Source;
   keysFor: (object: KubernetesObject) => string[];
+  /**
+   * Queue the keys this much later. For a primary that sums up many secondaries (an env listing
+   * its apps): a burst of their events then makes one pass, and one status write, not one each.
+   */
+  delayMs?: number;
 }
 
 export interface ControllerOptions {
@@ -83,7 +88,7 @@ export class Controller {
     // Handlers only enqueue keys. Doing work inside a handler would block the informer (and every
     // other controller sharing it), and would lose the work if it failed.
     options.primary.subscribe((_type, object) => this.queue.add(keyOf(object)));
-    for (const { informer, keysFor } of options.watches ?? []) {
+    for (const { informer, keysFor, delayMs = 0 } of options.watches ?? []) {
       informer.subscribe((_type, object) => {
         // A key function sees every object the API server accepted, however odd. One that throws
         // costs this event for this controller only, and says so; the resync catches up later.
@@ -93,7 +98,7 @@ export class Controller {
         } catch (error) {
           return this.#log(`${informer.type?.kind ?? 'watch'} ${keyOf(object)}: no keys for ${this.name}: ${message(error)}`);
         }
-        keys.forEach((key) => this.queue.add(key));
+        keys.forEach((key) => this.queue.addAfter(key, delayMs));
       });
     }
     options.metrics?.gauge('workqueue_depth', { name: options.name }, () => this.queue.length);
