@@ -121,6 +121,7 @@ export async function run(args: string[]): Promise<object> {
       goal_writes_per_app: 9,
       idle_seconds: idleSeconds,
       idle_writes: idle.filter((r) => !READS.includes(r.verb)).length,
+      idle_writes_by_resource: writesByResource(idle),
       goal_idle_writes: 0,
       operator_peak_rss_mb: peakRss,
       create_p50_ms: round(percentile(createMs, 0.5)),
