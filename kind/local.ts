@@ -4,7 +4,7 @@
 // container runs. kwokctl's "binary" runtime does the process management (certificates, flags,
 // PID files, start order), so this file only decides what to start and waits for it.
 import { CoreV1Api, KubeConfig, StorageV1Api, VersionApi, type V1Node, type V1StorageClass } from '@kubernetes/client-node';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { $ } from 'zx';
@@ -47,6 +47,11 @@ export interface UpOptions {
   nodes?: number;
   /** Adds a real worker node on this machine (Linux, root): containers really run. */
   realNode?: boolean;
+  /**
+   * An audit policy file for kube-apiserver; the log goes to auditLog(cluster). Off by default:
+   * benchmarks turn it on to count requests as the API server saw them.
+   */
+  auditPolicy?: string;
   log?: Log;
 }
 
@@ -64,12 +69,14 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
   }
   if (await isServing(cluster)) {
     log('local control plane already running');
+    await warnOfNarrowServiceRange(cluster, log);
   } else if (created && realNode) {
     // The node's bridges and containers do not survive a reboot; starting it afresh is simpler.
     throw new Error('the local control plane with a real node was left stopped; run "npm run cluster -- down --local", then up again');
   } else if (created) {
     // Left stopped, e.g. after a reboot: restart the same processes on the same data.
     log('starting the existing local control plane');
+    await warnOfNarrowServiceRange(cluster, log);
     await kwok(['start', 'cluster', '--name', CLUSTER_NAME, '--wait', '60s']);
   } else {
     if (options.port) await assertPortFree(options.port);
@@ -77,7 +84,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
     if (refusal) throw new Error(refusal);
     await mkdir(cluster.workdir, { recursive: true });
     const config = join(cluster.workdir, 'kwokctl.yaml');
-    await writeFile(config, kwokctlConfig(cluster, binaries, { port: options.port, realNode }));
+    await writeFile(config, kwokctlConfig(cluster, binaries, { port: options.port, realNode, auditPolicy: options.auditPolicy }));
     log(`creating the local control plane (Kubernetes ${KUBERNETES_VERSION})${realNode ? ' with a real node' : ''}`);
     try {
       // The node IP must exist before kwokctl writes the API server's certificate.
@@ -101,7 +108,7 @@ export async function up(cluster: LocalCluster, options: UpOptions = {}): Promis
 }
 
 /** Settings for kwokctl. Everything binds to loopback; nothing is downloaded. */
-function kwokctlConfig(cluster: LocalCluster, binaries: Binaries, options: { port?: number; realNode: boolean }): string {
+function kwokctlConfig(cluster: LocalCluster, binaries: Binaries, options: { port?: number; realNode: boolean; auditPolicy?: string }): string {
   const pki = join(cluster.workdir, 'clusters', CLUSTER_NAME, 'pki');
   const apiServerArgs: [string, string][] = [
     ['service-cluster-ip-range', SERVICE_CIDR],
@@ -130,7 +137,7 @@ options:
   # so lessons about least privilege and restricted pods are checked for real.
   kubeAuthorization: true
   kubeAdmission: true
-${options.port ? `  kubeApiserverPort: ${options.port}\n` : ''}  kubeApiserverCertSANs: [${API_SERVER_SANS.join(', ')}]
+${options.port ? `  kubeApiserverPort: ${options.port}\n` : ''}${options.auditPolicy ? `  kubeAuditPolicy: ${options.auditPolicy}\n` : ''}  kubeApiserverCertSANs: [${API_SERVER_SANS.join(', ')}]
   kubeApiserverBinary: ${binaries['kube-apiserver']}
   kubeControllerManagerBinary: ${binaries['kube-controller-manager']}
   kubeSchedulerBinary: ${binaries['kube-scheduler']}
@@ -146,6 +153,24 @@ ${extraArgs(apiServerArgs)}
 ${extraArgs([['manage-all-nodes', 'false']], true)}
 ${extraArgs([['manage-nodes-with-annotation-selector', `${FAKE_ANNOTATION}=fake`]])}
 `;
+}
+
+/**
+ * Control planes created before the Service range was widened to SERVICE_CIDR keep
+ * kube-apiserver's default /24: after 253 Services every create fails with "range is full".
+ * The range cannot change under existing Services, so the cure is a new cluster: say so.
+ */
+async function warnOfNarrowServiceRange(cluster: LocalCluster, log: Log): Promise<void> {
+  const config = await readFile(join(cluster.workdir, 'kwokctl.yaml'), 'utf8').catch(() => '');
+  if (config && !config.includes(SERVICE_CIDR)) {
+    log(`note: this local control plane was created with room for 253 Services only; ` +
+      `"npm run cluster -- down --local" and up again gives it ${SERVICE_CIDR} (its objects are lost)`);
+  }
+}
+
+/** Where kube-apiserver writes its audit log, when the cluster was created with an audit policy. */
+export function auditLog(cluster: LocalCluster): string {
+  return join(cluster.workdir, 'clusters', CLUSTER_NAME, 'logs', 'audit.log');
 }
 
 /**

@@ -7,7 +7,8 @@
 //   clowder                installs the cloud.redhat.com CRDs, then runs the ClowdApp operator (all namespaces);
 //                          --config <clowder_config.json> its images (default: operator/clowder/workshop-config.json,
 //                          public images; `none`: Clowder's own pinned images);
-//                          --postgres-image <version>=<image> (repeatable) replaces a local database image
+//                          --postgres-image <version>=<image> (repeatable) replaces a local database image;
+//                          --resync-seconds N re-checks every app that often (default 600; the benchmark's is 5)
 // Each runs against the current kube context until Ctrl-C. Like every command that changes a
 // cluster, it acts only on a workshop context unless --context names another one. Out of the
 // cluster there is one replica, so no leader election.
@@ -29,7 +30,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     context: { type: 'string' }, namespace: { type: 'string' }, port: { type: 'string', default: '0' },
-    config: { type: 'string' },
+    config: { type: 'string' }, 'resync-seconds': { type: 'string' },
     'postgres-image': { type: 'string', multiple: true },
   },
 });
@@ -51,7 +52,8 @@ const programs: Record<string, (kubeConfig: KubeConfig) => Promise<Running>> = {
     await installClowderCrds(kubeConfig);
     const config = values.config === 'none' ? DEFAULT_SETTINGS : readConfig(values.config ?? WORKSHOP_CONFIG);
     const settings = withPostgresImages(values['postgres-image'] ?? [], config);
-    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings }).manager);
+    const resyncMs = values['resync-seconds'] ? Number(values['resync-seconds']) * 1000 : undefined;
+    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings, resyncMs }).manager);
   },
   'postgres-database': async (kubeConfig) =>
     started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager),

@@ -5,7 +5,7 @@
 // writes nothing (§0).
 import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
 import { apiError } from '../runtime/api-error.ts';
-import type { Reconcile, Result } from '../runtime/controller.ts';
+import { RecordedFailure, type Reconcile, type Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { APP_FINALIZER, type ClowdApp } from './api.ts';
@@ -16,7 +16,7 @@ import { appLabels, controllerUid } from './ownership.ts';
 import { runProviders } from './providers/order.ts';
 import { ProviderError, type AppBuild } from './providers/provider.ts';
 import type { Settings } from './settings.ts';
-import { countDeployments, reconcileConditions } from './status.ts';
+import { countDeployments, failedStatus, reconcileConditions } from './status.ts';
 
 /** Kinds written last, in this order, so the config Secret exists before the Deployments mount it. */
 const WRITE_LAST = ['Service', 'Secret', 'Deployment', 'Job', 'CronJob'];
@@ -110,14 +110,15 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     const desired = [...build.objects, ...build.services.values(), ...build.deployments.values(), ...build.cronJobs.values()];
     const rank = (o: KubernetesObject) => WRITE_LAST.indexOf(o.kind!) + 1; // 0 for every other kind: first
     desired.sort((a, b) => rank(a) - rank(b));
-    // A write the API server refuses (say, a changed Deployment selector, which is immutable) is
-    // the app author's to fix: it goes into the conditions like a provider error.
+    // A write the API server refuses (say, a changed Deployment selector, which is immutable, or
+    // a 500 from a full Service range) goes into the conditions like a provider error: the app's
+    // author reads there what to fix, or what the cluster's admin must. Any other failure of a
+    // pass reaches the conditions through the controller (onFailure in operator.ts).
     try {
       for (const object of desired) outcome.add(await writer.write(object, liveCopy(caches, object)), object);
     } catch (error) {
-      const { code, message } = apiError(error);
-      if (code !== 422 && code !== 400) throw error;
-      return fail(app, outcome, `runapp: apply: ${message}`);
+      if (!(error as { code?: number }).code) throw error;
+      return fail(app, outcome, `runapp: apply: ${apiError(error).message}`);
     }
 
     // ### 11-12: Delete what we own but did not write this time (a removed deployment's objects).
@@ -155,13 +156,13 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
    * retry, the pass reports the failure and waits for the event that changes it (the env's status).
    */
   async function fail(app: ClowdApp, outcome: Outcome, message: string, retry = true): Promise<Result> {
-    const previous = app.status ?? {};
-    await writer.writeStatus(app, {
-      ...previous,
-      ready: previous.ready ?? false,
-      conditions: reconcileConditions(previous.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
-    });
-    if (retry) throw new Error(message);
+    await writer.writeStatus(app, failedAppStatus(app, message));
+    if (retry) throw new RecordedFailure(message);
     return { outcome: outcome.fail(message) };
   }
+}
+
+/** An app's status after a failed pass; one that never had a status is not ready. */
+export function failedAppStatus(app: ClowdApp, message: string): NonNullable<ClowdApp['status']> {
+  return { ready: false, ...failedStatus(app.status, message) };
 }

@@ -4,7 +4,7 @@
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
-import type { Reconcile, Result } from '../runtime/controller.ts';
+import { RecordedFailure, type Reconcile, type Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
@@ -198,7 +198,7 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       ...env.status,
       conditions: reconcileConditions(env.status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }),
     });
-    throw new Error(message);
+    throw new RecordedFailure(message);
   }
 }
 

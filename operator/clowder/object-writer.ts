@@ -13,10 +13,12 @@
 //    check, and the apply puts it back.
 // 2. Is what we want now exactly what we last applied? If we dropped a field (an annotation, a
 //    toleration), check 1 still passes (the live object has more than we want), but the apply
-//    is needed to remove it. We remember the last applied form per object for that. After a
-//    restart the memory is empty, so every object is applied once; an unchanged apply is a no-op
-//    on the server.
+//    is needed to remove it. We remember the last applied form per object for that, as a hash:
+//    the whole form would keep a second copy of every object we wrote, beside the cache's.
+//    After a restart the memory is empty, so every object is applied once; an unchanged apply
+//    is a no-op on the server.
 import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { apply } from '../runtime/apply.ts';
 import type { Change } from '../runtime/outcome.ts';
@@ -62,7 +64,7 @@ export class ObjectWriter {
    */
   async write(desired: KubernetesObject, live: KubernetesObject | undefined): Promise<Change | undefined> {
     const key = objectKey(desired);
-    const wanted = JSON.stringify(desired);
+    const wanted = createHash('sha256').update(JSON.stringify(desired)).digest('base64');
     const before = this.#lastApplied.get(key);
     if (live && before === wanted && covers(live, desired)) return undefined;
     const stored = await apply(this.#client, desired, FIELD_MANAGER);

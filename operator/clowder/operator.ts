@@ -5,15 +5,16 @@
 // Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
 // trigger only queues keys; the reconcilers then read whatever is current.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { apiError } from '../runtime/api-error.ts';
 import { reuseConnections } from '../runtime/connection-reuse.ts';
 import { Controller } from '../runtime/controller.ts';
-import { keyOf } from '../runtime/informer.ts';
+import { keyOf, type Informer } from '../runtime/informer.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
 import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import type { ClowdApp, ClowdEnvironment } from './api.ts';
-import { appReconciler } from './app-reconcile.ts';
+import { appReconciler, failedAppStatus } from './app-reconcile.ts';
 import { cjiReconciler } from './cji-reconcile.ts';
 import { clowderCaches, ownedKinds } from './caches.ts';
 import type { Tracked } from './config/hash-cache.ts';
@@ -21,6 +22,7 @@ import { envReconciler } from './env-reconcile.ts';
 import { STRIMZI_KINDS } from './providers/kafka/operator.ts';
 import { ObjectWriter } from './object-writer.ts';
 import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
+import { failedStatus } from './status.ts';
 
 export interface ClowderOptions {
   kubeConfig: KubeConfig;
@@ -61,13 +63,21 @@ export function clowderOperator(options: ClowderOptions) {
   const isPullSecretOf = (secret: KubernetesObject) => (env: ClowdEnvironment) =>
     Boolean(env.spec?.providers?.pullSecrets?.some((p) => p.name === secret.metadata?.name && p.namespace === secret.metadata?.namespace));
 
+  /** A failed pass of any kind ends as a ReconciliationFailed condition carrying its message (§11). */
+  const recordIn = <T extends KubernetesObject & { status?: object }>(cache: Informer<T>, failed: (object: T, message: string) => NonNullable<T['status']>) =>
+    async (key: string, error: unknown) => {
+      const object = cache.get(key);
+      if (object) await writer.writeStatus(object, failed(object, apiError(error).message));
+    };
+
   const envController = new Controller({
     name: 'clowdenvironment',
     primary: caches.envs,
     watches: [
       // status.apps lists the env's apps: any app change may change it. Key functions read
       // objects as stored, and one stored before the CRD required spec may lack it.
-      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec?.envName].filter((env) => env !== undefined) },
+      // Apps come in bursts (a deploy of many at once): a second's wait makes one status write per burst.
+      { informer: caches.apps, keysFor: (app) => [(app as ClowdApp).spec?.envName].filter((env) => env !== undefined), delayMs: 1000 },
       // Owned objects (minio's Deployment becoming ready included).
       ...owned('ClowdEnvironment'),
       // Pull-secret sources are copied into <tns>: a changed source is copied again.
@@ -80,6 +90,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec?.targetNamespace].includes(ns.metadata?.name)) },
     ],
     reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
+    onFailure: recordIn(caches.envs, (env, message) => failedStatus(env.status, message)),
     ...common,
   });
 
@@ -115,6 +126,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.configMaps, keysFor: trackingApps },
     ],
     reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings }),
+    onFailure: recordIn(caches.apps, failedAppStatus),
     ...common,
   });
 

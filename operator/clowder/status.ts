@@ -52,3 +52,11 @@ export function reconcileConditions(
     : { type: 'ReconciliationSuccessful', status: 'True', reason: 'ReconciliationSucceeded', message: '' });
   return conditions;
 }
+
+/**
+ * The status after a failed pass: what it said before (counts, generation), with the failure in
+ * its conditions. The same failure again is the same status, so retrying it writes nothing.
+ */
+export function failedStatus<S extends { conditions?: Condition[] }>(status: S | undefined, message: string): S {
+  return { ...status, conditions: reconcileConditions(status?.conditions, { error: message, deploymentsReady: false, notReadyMessage: message }) } as S;
+}

@@ -3,7 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
-import { Controller } from './controller.ts';
+import { Controller, RecordedFailure } from './controller.ts';
 import { startHealthServer } from './health-server.ts';
 import { Informer, splitKey } from './informer.ts';
 import { Metrics } from './metrics.ts';
@@ -117,6 +117,56 @@ describe('Controller', () => {
       await sturdy.stop();
       await informer.stop();
       await others.stop();
+    }
+  });
+
+  it('hands every failure to onFailure, except one the reconcile recorded itself', async () => {
+    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const recorded: string[] = [];
+    const controller = new Controller({
+      name: 'reader',
+      primary: informer,
+      log: () => {},
+      onFailure: async (key, error) => void recorded.push(`${key}: ${(error as { code?: number }).code}`),
+      reconcile: async (key) => {
+        const { name } = splitKey(key);
+        if (name === 'recorded') throw new RecordedFailure('already in its status');
+        // A real API error: reading what is not there is a 404 from the API server.
+        if (name === 'reads-missing') await core.readNamespacedConfigMap({ namespace: ns.name, name: 'not-there' });
+      },
+    });
+    await controller.run();
+    try {
+      for (const name of ['recorded', 'reads-missing']) await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name } } });
+      await waitFor('the failure to be recorded', async () => (recorded.length ? true : undefined));
+      await waitFor('the retry of the recorded failure', async () => (controller.queue.failures(`${ns.name}/recorded`) >= 2 ? true : undefined));
+      expect(new Set(recorded)).toEqual(new Set([`${ns.name}/reads-missing: 404`]));
+    } finally {
+      await controller.stop();
+      await informer.stop();
+    }
+  });
+
+  it('a watch with a delay turns a burst of events into fewer passes', async () => {
+    // The primary is one ConfigMap; the secondaries, ConfigMaps labelled burst, all map to it.
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'summary' } } });
+    const primary = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const passes: number[] = [];
+    const controller = new Controller({
+      name: 'summer',
+      primary,
+      watches: [{ informer: primary, keysFor: (o) => (o.metadata?.labels?.burst ? [`${ns.name}/summary`] : []), delayMs: 2000 }],
+      reconcile: async (key) => void (key.endsWith('/summary') && passes.push(primary.list().filter((o) => o.metadata?.labels?.burst).length)),
+    });
+    await controller.run();
+    try {
+      await waitFor('the first pass', async () => (passes.length ? true : undefined));
+      for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: `part-${i}`, labels: { burst: 'yes' } } } });
+      await waitFor('a pass that sees all five', async () => (passes.at(-1) === 5 ? true : undefined));
+      expect(passes.length - 1).toBeLessThan(5); // five events, fewer passes
+    } finally {
+      await controller.stop();
+      await primary.stop();
     }
   });
 

@@ -38,6 +38,11 @@ export interface Source {
 export interface Watches {
   informer: Source;
   keysFor: (object: KubernetesObject) => string[];
+  /**
+   * Queue the keys this much later. For a primary that sums up many secondaries (an env listing
+   * its apps): a burst of their events then makes one pass, and one status write, not one each.
+   */
+  delayMs?: number;
 }
 
 export interface ControllerOptions {
@@ -51,9 +56,20 @@ export interface ControllerOptions {
   /** Every this many ms, every primary key is queued again, to repair anything an event missed. */
   resyncMs?: number;
   queue?: QueueOptions;
+  /**
+   * Records a failed pass where people look, usually a condition on the primary object. Called for
+   * every failure the controller logs, except a RecordedFailure: the reconcile recorded that one.
+   */
+  onFailure?: (key: string, error: unknown) => Promise<void>;
   metrics?: Metrics;
   log?: (line: string) => void;
 }
+
+/**
+ * Thrown by a reconcile that has already recorded why it failed (in a condition): the controller
+ * only logs it and retries with backoff.
+ */
+export class RecordedFailure extends Error {}
 
 export class Controller {
   readonly name: string;
@@ -73,7 +89,7 @@ export class Controller {
     // Handlers only enqueue keys. Doing work inside a handler would block the informer (and every
     // other controller sharing it), and would lose the work if it failed.
     options.primary.subscribe((_type, object) => this.queue.add(keyOf(object)));
-    for (const { informer, keysFor } of options.watches ?? []) {
+    for (const { informer, keysFor, delayMs = 0 } of options.watches ?? []) {
       informer.subscribe((_type, object) => {
         // A key function sees every object the API server accepted, however odd. One that throws
         // costs this event for this controller only, and says so; the resync catches up later.
@@ -83,7 +99,7 @@ export class Controller {
         } catch (error) {
           return this.#log(`${informer.type?.kind ?? 'watch'} ${keyOf(object)}: no keys for ${this.name}: ${describeApiError(error)}`);
         }
-        keys.forEach((key) => this.queue.add(key));
+        keys.forEach((key) => this.queue.addAfter(key, delayMs));
       });
     }
     options.metrics?.gauge('workqueue_depth', { name: options.name }, () => this.queue.length);
@@ -126,11 +142,25 @@ export class Controller {
       if ((error as { code?: number }).code !== 409 || attempt >= CONFLICTS_BEFORE_LOGGING) {
         this.#log(`${this.#noun} ${key}: failed (attempt ${attempt}, retrying): ${describeApiError(error)}`);
         this.#quiet.delete(key);
+        // Whatever failed (a 5xx, a timeout, a persisting conflict, a bug), the object says so:
+        // a log line is read by whoever runs the operator, a condition by whoever wrote the object.
+        if (!(error instanceof RecordedFailure)) await this.#record(key, error);
       }
+      // Set before done(): from here until the retry, every add of this key (a resync, an event
+      // of a related object) is held by the queue, so a failing key is tried on its backoff only.
       this.queue.addRateLimited(key);
       this.#observe('error', started);
     } finally {
       this.queue.done(key);
+    }
+  }
+
+  /** Records the failure; one that cannot be recorded (the API server is down, say) is only logged. */
+  async #record(key: string, error: unknown): Promise<void> {
+    try {
+      await this.#options.onFailure?.(key, error);
+    } catch (recording) {
+      this.#log(`${this.#noun} ${key}: could not record the failure: ${describeApiError(recording)}`);
     }
   }
 

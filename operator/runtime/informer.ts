@@ -227,6 +227,10 @@ export class Informer<T extends KubernetesObject> {
   }
 
   #apply(type: EventType, object: T): void {
+    // managedFields (who set which field, for server-side apply) is often the larger half of an
+    // object's metadata, and no reader of a cache needs it: the API server keeps it, we need not.
+    // The object is fresh from the list or watch, not yet shared, so this is the one place to trim.
+    if (object.metadata?.managedFields) delete object.metadata.managedFields;
     const key = keyOf(object);
     const old = this.#cache.get(key);
     if (type === 'delete') this.#cache.delete(key);
