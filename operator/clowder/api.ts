@@ -35,6 +35,8 @@ export interface WebProvider {
   h2cPrivatePort?: number;
   mode: string;
   tls?: { enabled?: boolean; port?: number; privatePort?: number; h2cPort?: number; h2cPrivatePort?: number };
+  /** The IngressClass of the Ingresses the operator writes (featureFlags `local`, §14.5); default `nginx`. */
+  ingressClass?: string;
 }
 
 export interface ClowdEnvironmentSpec {
@@ -59,7 +61,14 @@ export interface ClowdEnvironmentSpec {
     logging: { mode: string };
     objectStore: { mode: string; pvc?: boolean; images?: { minio?: string } };
     inMemoryDb: { mode: string; image?: string };
-    featureFlags?: { mode?: string; credentialRef?: { name?: string; namespace?: string }; hostname?: string; port?: number };
+    featureFlags?: {
+      mode?: string;
+      credentialRef?: { name?: string; namespace?: string };
+      hostname?: string;
+      port?: number;
+      pvc?: boolean;
+      images?: { unleash?: string; unleashEdge?: string };
+    };
     serviceMesh?: { mode?: string };
     pullSecrets?: { name: string; namespace: string }[];
     deployment?: { omitPullPolicy?: boolean };

@@ -20,6 +20,9 @@ export interface Settings {
     postgresCyndi: Record<number, string>;
     redis: string;
     minio: string;
+    /** featureFlags `local` (§14.5): the Unleash server and its Edge proxy. */
+    unleash: string;
+    unleashEdge: string;
   };
 }
 
@@ -45,6 +48,8 @@ export const DEFAULT_SETTINGS: Settings = {
     // Red Hat's registry: pulling needs a Red Hat login (see workshop-config.json).
     redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
+    unleash: 'unleashorg/unleash-server:5.6.9',
+    unleashEdge: 'unleashorg/unleash-edge:v19.6.3',
   },
 };
 
@@ -53,7 +58,14 @@ export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url
 
 /** The part of clowder_config.json we read, plus the kit's database images. */
 interface ConfigFile {
-  images?: { inMemoryDB?: string; objectStoreMinio?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
+  images?: {
+    inMemoryDB?: string;
+    objectStoreMinio?: string;
+    featureFlagsUnleash?: string;
+    featureFlagsUnleashEdge?: string;
+    postgres?: Record<string, string>;
+    postgresCyndi?: Record<string, string>;
+  };
   settings?: { restarterAnnotation?: string };
 }
 
@@ -74,6 +86,8 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
       postgresCyndi: { ...base.images.postgresCyndi, ...images.postgresCyndi },
       redis: images.inMemoryDB || base.images.redis,
       minio: images.objectStoreMinio || base.images.minio,
+      unleash: images.featureFlagsUnleash || base.images.unleash,
+      unleashEdge: images.featureFlagsUnleashEdge || base.images.unleashEdge,
     },
   };
 }
