@@ -33,6 +33,7 @@ let postgres: PostgresState;
 let shared: string;
 let sharedPvc: string;
 let flags: string;
+let ownImages: string;
 
 const read = (secret: { data?: Record<string, string> }) => (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString();
 
@@ -47,10 +48,16 @@ beforeAll(async () => {
   shared = `shared-${dbTns.name.slice(-6)}`;
   sharedPvc = `shared-pvc-${dbTns.name.slice(-6)}`;
   flags = `flags-${flagsTns.name.slice(-6)}`;
+  ownImages = `flags-own-${flagsTns.name.slice(-6)}`;
   await clowd.createEnv(environment(shared, { db: { mode: 'shared' } }, { targetNamespace: dbTns.name }));
   // Nothing provisions claims on the local control plane: this env's servers never get ready.
   await clowd.createEnv(environment(sharedPvc, { db: { mode: 'shared', pvc: true } }));
   await clowd.createEnv(environment(flags, { featureFlags: { mode: 'local' } }, { targetNamespace: flagsTns.name }));
+  await clowd.createEnv(environment(
+    ownImages,
+    { featureFlags: { mode: 'local', images: { unleash: 'example.com/unleash:6', unleashEdge: 'example.com/edge:20' } } },
+    { serviceConfig: { type: 'NodePort' } },
+  ));
   operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: () => {} });
   await operator.manager.start();
   await operator.manager.leading;
@@ -58,8 +65,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const app of operator?.caches.apps.list(ns?.name) ?? []) await clowd.deleteApp(ns.name, app.metadata!.name!);
-  for (const env of [shared, sharedPvc, flags]) if (env) await clowd.deleteEnv(env);
-  await waitFor('the envs and apps to be gone', async () => ([shared, sharedPvc, flags].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
+  for (const env of [shared, sharedPvc, flags, ownImages]) if (env) await clowd.deleteEnv(env);
+  await waitFor('the envs and apps to be gone', async () => ([shared, sharedPvc, flags, ownImages].some((e) => operator.caches.envs.get(e)) || operator.caches.apps.list(ns.name).length ? undefined : true));
   await operator?.manager.stop();
   for (const n of [ns, dbTns, flagsTns]) await n?.remove();
   if (dir) await down(dir);
@@ -232,5 +239,15 @@ describe('§14.5 featureFlags local', () => {
       ingressClassName: 'nginx',
       rules: [{ http: { paths: [{ path: '/api/client/features', pathType: 'Prefix', backend: { service: { name: `${name}-edge`, port: { name: 'unleash-edge' } } } }] } }],
     });
+  });
+
+  it('takes the env\'s images over Clowder\'s, and its Service type', async () => {
+    const tns = (await envWith(ownImages, 3)).status!.targetNamespace!;
+    const name = `${ownImages}-featureflags`;
+    const image = async (deployment: string) => (await apps.readNamespacedDeployment({ name: deployment, namespace: tns })).spec!.template.spec!.containers[0].image;
+    expect([await image(name), await image(`${name}-edge`)]).toEqual(['example.com/unleash:6', 'example.com/edge:20']);
+    expect((await core.readNamespacedService({ name, namespace: tns })).spec!.type).toBe('NodePort');
+    // A development database is never reachable from outside (§14.1).
+    expect((await core.readNamespacedService({ name: 'featureflags-db', namespace: tns })).spec!.type).toBe('ClusterIP');
   });
 });

@@ -21,6 +21,8 @@ import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
 const PORT = 4242;
 const EDGE_PORT = 3063;
 const DB_NAME = 'featureflags-db';
+/** Unleash and its database are small: less than the smallest database size of §14.1. */
+const SMALL = { limits: { memory: '200Mi', cpu: '100m' }, requests: { memory: '100Mi', cpu: '50m' } };
 
 export async function envProvide(build: EnvBuild): Promise<void> {
   const { env, targetNamespace: namespace, settings } = build;
@@ -57,17 +59,17 @@ export async function envProvide(build: EnvBuild): Promise<void> {
     terminationMessagePath: '/dev/termination-log',
     terminationMessagePolicy: 'File',
     imagePullPolicy: 'IfNotPresent',
-    resources: { limits: { memory: '200Mi', cpu: '100m' }, requests: { memory: '100Mi', cpu: '50m' } },
+    resources: SMALL,
   });
   const serverService = portService(name, namespace, labels, owner, type, 'featureflags', PORT);
 
-  // Its database: PostgreSQL 16 as the local database mode runs it, smaller.
+  // Its database: PostgreSQL 16 as the local database mode runs it.
   const sub = 'feature_flags';
   const pvc = Boolean(env.spec.providers.featureFlags?.pvc);
   const db = {
     name: DB_NAME, namespace, owner, labels: { ...envLabels(env), service: 'db', sub }, selector: { service: 'db', app: env.metadata!.name!, sub },
     image: settings.images.postgres[16], credentials: fromSecret(dbSecret), database: 'unleash', volumeSize: pvc ? '' : undefined, resourceSize: '',
-    resources: { limits: { memory: '200Mi', cpu: '100m' }, requests: { memory: '100Mi', cpu: '50m' } },
+    resources: SMALL,
   };
   const dbObjects: KubernetesObject[] = [deployment(db), service(db), ...(pvc ? [claim(db, { ...envLabels(env), service: 'db' })] : [])];
 
