@@ -37,6 +37,8 @@ export interface WebProvider {
   tls?: { enabled?: boolean; port?: number; privatePort?: number; h2cPort?: number; h2cPrivatePort?: number };
   /** Of mode local's images, we read only the TLS sidecar's (§5.3). */
   images?: { caddyProxy?: string };
+  /** The IngressClass of the Ingresses the operator writes (featureFlags `local`, §14.5); default `nginx`. */
+  ingressClass?: string;
 }
 
 export interface ClowdEnvironmentSpec {
@@ -67,7 +69,14 @@ export interface ClowdEnvironmentSpec {
     logging: { mode: string };
     objectStore: { mode: string; pvc?: boolean; images?: { minio?: string } };
     inMemoryDb: { mode: string; image?: string };
-    featureFlags?: { mode?: string; credentialRef?: { name?: string; namespace?: string }; hostname?: string; port?: number };
+    featureFlags?: {
+      mode?: string;
+      credentialRef?: { name?: string; namespace?: string };
+      hostname?: string;
+      port?: number;
+      pvc?: boolean;
+      images?: { unleash?: string; unleashEdge?: string };
+    };
     serviceMesh?: { mode?: string };
     pullSecrets?: { name: string; namespace: string }[];
     deployment?: { omitPullPolicy?: boolean };

@@ -1,6 +1,7 @@
 // The ClowdEnvironment reconciler (§2.1, §3). An environment mostly describes; the objects it
 // makes itself are few: its target namespace (when it has to generate one), a ServiceAccount
-// there with copies of its pull secrets, and the shared servers of some modes (MinIO, Kafka).
+// there with copies of its pull secrets, and the shared servers of some modes (PostgreSQL per
+// version, Unleash, MinIO, Kafka): each mode file's env half (providers/order.ts).
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
 import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -83,9 +84,10 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
     // ### 5: A namespace on its way out takes everything in it along: do not write into it.
     if (terminating(caches, targetNamespace)) return;
 
-    // ### 6: Build the env halves of the env's modes (§3.2), in the providers' order: MinIO,
-    // Kafka's cluster, the checks of the app-interface modes, namespace labels, the ServiceAccount
-    // that env-level pods run as, and the pull-secret copies it lists.
+    // ### 6: Build the env halves of the env's modes (§3.2), in the providers' order: the shared
+    // database servers, Unleash, MinIO, Kafka's cluster, the checks of the app-interface modes,
+    // namespace labels, the ServiceAccount that env-level pods run as, and the pull-secret copies
+    // it lists.
     const written: KubernetesObject[] = [];
     const build: EnvBuild = {
       env,

@@ -102,6 +102,12 @@ describe('§0 generation stability', () => {
     await readyApp('stable');
     const d = await deployment('stable-api');
     expect([d.metadata!.generation, d.status!.observedGeneration]).toEqual([1, 1]);
+    // The env counts the app's Deployments a moment later (it waits for a burst of app events to end).
+    await waitFor('the env to count stable ready', async () => {
+      const { status } = await clowd.readEnv(envName);
+      const counted = status?.apps?.some((a) => a.name === 'stable') && status.deployments?.readyDeployments === status.deployments?.managedDeployments;
+      return counted ? true : undefined;
+    });
 
     // Queue every env and app again, as the periodic resync does, and wait until each was
     // reconciled once more: nothing may have been written meanwhile.

@@ -22,6 +22,9 @@ export interface Settings {
     minio: string;
     /** The TLS sidecar (§5.3). */
     caddyProxy: string;
+    /** featureFlags `local` (§14.5): the Unleash server and its Edge proxy. */
+    unleash: string;
+    unleashEdge: string;
   };
   /** Clowder's feature switches that this kit follows (`features` in clowder_config.json). */
   features: {
@@ -55,6 +58,8 @@ export const DEFAULT_SETTINGS: Settings = {
     redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
     minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
     caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
+    unleash: 'unleashorg/unleash-server:5.6.9',
+    unleashEdge: 'unleashorg/unleash-edge:v19.6.3',
   },
   features: { enableExternalStrimzi: false, disableStrimziFinalizer: false },
 };
@@ -64,7 +69,16 @@ export const WORKSHOP_CONFIG = new URL('./workshop-config.json', import.meta.url
 
 /** The part of clowder_config.json we read, plus the kit's database images. */
 interface ConfigFile {
-  images?: { inMemoryDB?: string; objectStoreMinio?: string; caddy?: string; caddyProxy?: string; postgres?: Record<string, string>; postgresCyndi?: Record<string, string> };
+  images?: {
+    inMemoryDB?: string;
+    objectStoreMinio?: string;
+    caddy?: string;
+    caddyProxy?: string;
+    featureFlagsUnleash?: string;
+    featureFlagsUnleashEdge?: string;
+    postgres?: Record<string, string>;
+    postgresCyndi?: Record<string, string>;
+  };
   settings?: { restarterAnnotation?: string };
   features?: { enableExternalStrimzi?: boolean; disableStrimziFinalizer?: boolean };
 }
@@ -88,6 +102,8 @@ export function readConfig(file: string | URL, base: Settings = DEFAULT_SETTINGS
       minio: images.objectStoreMinio || base.images.minio,
       // Clowder reads caddyProxy only when caddy (its gateway's image) is set too.
       caddyProxy: (images.caddy && images.caddyProxy) || base.images.caddyProxy,
+      unleash: images.featureFlagsUnleash || base.images.unleash,
+      unleashEdge: images.featureFlagsUnleashEdge || base.images.unleashEdge,
     },
     features: {
       enableExternalStrimzi: features.enableExternalStrimzi ?? base.features.enableExternalStrimzi,

@@ -31,6 +31,8 @@ describe('DEFAULT_SETTINGS', () => {
       redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
       minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
       caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
+      unleash: 'unleashorg/unleash-server:5.6.9',
+      unleashEdge: 'unleashorg/unleash-edge:v19.6.3',
     });
   });
 });
@@ -38,7 +40,7 @@ describe('DEFAULT_SETTINGS', () => {
 describe('readConfig', () => {
   it('reads Clowder\'s clowder_config.json keys and the kit\'s database images, keeping the defaults of what it leaves out', () => {
     const settings = readConfig(configFile(JSON.stringify({
-      images: { inMemoryDB: 'example.com/valkey:8', objectStoreMinio: '', caddy: 'ignored', postgresCyndi: { 15: 'example.com/pg-cyndi:15' } },
+      images: { inMemoryDB: 'example.com/valkey:8', objectStoreMinio: '', caddy: 'ignored', featureFlagsUnleash: 'example.com/unleash:5', postgresCyndi: { 15: 'example.com/pg-cyndi:15' } },
       settings: { restarterAnnotation: 'example.com/restart' },
       features: { createServiceMonitor: true, enableExternalStrimzi: true },
     })));
@@ -46,7 +48,7 @@ describe('readConfig', () => {
       ...DEFAULT_SETTINGS,
       recycleAnnotation: 'example.com/restart',
       features: { enableExternalStrimzi: true, disableStrimziFinalizer: false },
-      images: { ...DEFAULT_SETTINGS.images, redis: 'example.com/valkey:8', postgresCyndi: { ...DEFAULT_SETTINGS.images.postgresCyndi, 15: 'example.com/pg-cyndi:15' } },
+      images: { ...DEFAULT_SETTINGS.images, redis: 'example.com/valkey:8', unleash: 'example.com/unleash:5', postgresCyndi: { ...DEFAULT_SETTINGS.images.postgresCyndi, 15: 'example.com/pg-cyndi:15' } },
     });
   });
 

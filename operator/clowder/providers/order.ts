@@ -15,9 +15,11 @@ import * as cronjob from './cronjob/default.ts';
 import * as dbAppInterface from './db/app-interface.ts';
 import * as dbLocal from './db/local.ts';
 import * as dbNone from './db/none.ts';
+import * as dbShared from './db/shared.ts';
 import * as deployment from './deployment/default.ts';
 import * as dependencies from './dependencies/default.ts';
 import * as featureflagsAppInterface from './featureflags/app-interface.ts';
+import * as featureflagsLocal from './featureflags/local.ts';
 import * as featureflagsNone from './featureflags/none.ts';
 import * as inmemorydbElasticache from './inmemorydb/elasticache.ts';
 import * as inmemorydbNone from './inmemorydb/none.ts';
@@ -86,14 +88,14 @@ export const PROVIDERS: readonly Entry[] = [
     why: 'backing services come after the app\'s own objects; a local database adds its own Deployment',
     mode: (p) => p.db?.mode,
     kind: 'db',
-    modes: { none: dbNone, local: dbLocal, 'app-interface': dbAppInterface },
+    modes: { none: dbNone, local: dbLocal, shared: dbShared, 'app-interface': dbAppInterface },
   },
   {
     name: 'featureflags',
-    why: 'a backing service: config only',
+    why: 'a backing service: config only, or in local mode the env\'s Unleash server',
     mode: (p) => p.featureFlags?.mode,
     kind: 'featureflags',
-    modes: { none: featureflagsNone, 'app-interface': featureflagsAppInterface },
+    modes: { none: featureflagsNone, local: featureflagsLocal, 'app-interface': featureflagsAppInterface },
   },
   {
     name: 'inmemorydb',

@@ -13,12 +13,12 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { appLabels, ownedBy } from '../../ownership.ts';
 import { ALPHANUMERIC, randomString } from '../../random.ts';
 import { ProviderError, type AppBuild } from '../provider.ts';
-import { claim, deployment, fromSecret, PORT, service, type PostgresServer } from './postgres-server.ts';
+import { claim, deployment, fromSecret, otherAppsDatabase, PORT, service, type PostgresServer } from './postgres-server.ts';
 
 export async function provide(build: AppBuild): Promise<void> {
   const { app } = build;
   const database = app.spec.database;
-  if (database?.sharedDbAppName) return shared(build, database.sharedDbAppName);
+  if (database?.sharedDbAppName) return otherAppsDatabase(build, database.sharedDbAppName);
   if (!database?.name) return;
 
   const namespace = app.metadata!.namespace!;
@@ -46,15 +46,6 @@ export async function provide(build: AppBuild): Promise<void> {
   };
   build.objects.push(service(server), deployment(server));
   if (pvc) build.objects.push(claim(server, { ...appLabels(app), service: 'db' }));
-}
-
-/** Another app's database: no objects, the config comes from that app's `<X>-db` Secret. */
-function shared(build: AppBuild, other: string): void {
-  if (!build.app.spec.dependencies?.includes(other)) throw new ProviderError(`The requested app's db was not found in the dependencies: `);
-  const owner = build.lookup.apps().find((a) => a.metadata?.name === other && a.spec.envName === build.app.spec.envName);
-  const secret = owner && build.lookup.secret(owner.metadata!.namespace!, `${other}-db`);
-  if (!secret) throw new ProviderError(`could not find the db secret of app ${other}: `);
-  build.config.database = fromSecret(secret);
 }
 
 function credentials(build: AppBuild, name: string, dbName: string): V1Secret {

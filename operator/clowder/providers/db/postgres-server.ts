@@ -1,9 +1,11 @@
 // A PostgreSQL server as Clowder runs one for development (§14.1): a one-replica Deployment of an
 // sclorg-style image (POSTGRESQL_* variables, data in /var/lib/pgsql/data), its Service on 5432,
 // and, on request, a claim for its data. Two modes build it: `local` (one server per app, owned by
-// the app) and `shared` (one per PostgreSQL version, owned by the environment).
-import type { V1Deployment, V1OwnerReference, V1PersistentVolumeClaim, V1Probe, V1Secret, V1Service } from '@kubernetes/client-node';
+// the app) and `shared` (one per PostgreSQL version, owned by the environment). In both, an app
+// may use another app's database instead of its own (`sharedDbAppName`).
+import type { V1Deployment, V1OwnerReference, V1PersistentVolumeClaim, V1Probe, V1ResourceRequirements, V1Secret, V1Service } from '@kubernetes/client-node';
 import type { DatabaseConfig } from '../../client/app-config.ts';
+import { ProviderError, type AppBuild } from '../provider.ts';
 
 export const PORT = 5432;
 /** Volume sizes, smallest first: a shared server's claim takes the largest any app asks for. */
@@ -31,6 +33,8 @@ export interface PostgresServer {
   /** A claim of this size (a VOLUME_SIZES key) for the data, or undefined for an emptyDir. */
   volumeSize?: string;
   resourceSize: string;
+  /** Resources in place of resourceSize's, for a server smaller than any size (feature flags'). */
+  resources?: V1ResourceRequirements;
   serviceAccountName?: string;
 }
 
@@ -47,6 +51,15 @@ export function fromSecret(secret: V1Secret): DatabaseConfig {
     sslMode: 'disable',
     username: read('username'),
   };
+}
+
+/** Another app's database: no objects, the config comes from that app's `<X>-db` Secret. */
+export function otherAppsDatabase(build: AppBuild, other: string): void {
+  if (!build.app.spec.dependencies?.includes(other)) throw new ProviderError(`The requested app's db was not found in the dependencies: `);
+  const owner = build.lookup.apps().find((a) => a.metadata?.name === other && a.spec.envName === build.app.spec.envName);
+  const secret = owner && build.lookup.secret(owner.metadata!.namespace!, `${other}-db`);
+  if (!secret) throw new ProviderError(`could not find the db secret of app ${other}: `);
+  build.config.database = fromSecret(secret);
 }
 
 export function deployment(server: PostgresServer): V1Deployment {
@@ -86,7 +99,7 @@ export function deployment(server: PostgresServer): V1Deployment {
             livenessProbe: probe(15),
             readinessProbe: probe(45),
             volumeMounts: [{ name, mountPath: '/var/lib/pgsql/data' }],
-            resources: { requests: { cpu: requestsCpu, memory: requestsMemory }, limits: { cpu: limitsCpu, memory: limitsMemory } },
+            resources: server.resources ?? { requests: { cpu: requestsCpu, memory: requestsMemory }, limits: { cpu: limitsCpu, memory: limitsMemory } },
           }],
         },
       },
