@@ -15,7 +15,7 @@ const configMaps = () => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.n
 
 describe('Informer', () => {
   it('lists, then announces adds, updates and deletes after updating its cache', async () => {
-    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'before' } } });
+    await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'before' }, data: { w: '0' } } });
     const informer = new Informer<V1ConfigMap>(kc, configMaps());
     const seen: string[] = [];
     informer.subscribe((type: EventType, cm, old) => {
@@ -27,11 +27,15 @@ describe('Informer', () => {
     await informer.start();
     try {
       expect(informer.get(`${ns.name}/before`)?.kind).toBe('ConfigMap'); // listed items get their kind
+      // The server keeps managedFields (who set data.w); the cache does not.
+      expect((await core.readNamespacedConfigMap({ namespace: ns.name, name: 'before' })).metadata?.managedFields).toBeDefined();
+      expect(informer.get(`${ns.name}/before`)?.metadata?.managedFields).toBeUndefined();
       await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'after' }, data: { v: '1' } } });
       await core.patchNamespacedConfigMap({ namespace: ns.name, name: 'after', body: [{ op: 'replace', path: '/data/v', value: '2' }] });
       await core.deleteNamespacedConfigMap({ namespace: ns.name, name: 'after' });
       await waitFor('the delete event', async () => (seen.some((s) => s.startsWith('delete after')) ? true : undefined));
       expect(seen).toEqual(['add before', 'add after', 'update after (was 1)', 'delete after (was 2)']);
+      expect(informer.list().filter((cm) => cm.metadata?.managedFields)).toEqual([]); // watched ones too
     } finally {
       await informer.stop();
     }

@@ -18,7 +18,7 @@
 import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -107,6 +107,7 @@ export async function run(args: string[]): Promise<object> {
     const peakRss = await peakRssMb(operator.pid!);
 
     const requests = await auditedRequests(auditLog(cluster));
+    await rm(operatorLog); // kept only when the run stops short or fails, to read why
     const converging = requests.filter((r) => r.at >= start && r.at <= convergedAt);
     const idle = requests.filter((r) => r.at > convergedAt);
     const writes = converging.filter((r) => !READS.includes(r.verb)).length;
@@ -133,6 +134,7 @@ export async function run(args: string[]): Promise<object> {
     await apps?.stop();
     if (operator) await stop(operator);
     await down(cluster, () => {});
+    await rm(workdir, { recursive: true, force: true });
   }
 }
 
