@@ -11,7 +11,7 @@ import { constants } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, COREDNS_VERSION, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METALLB_VERSION, TRAEFIK_VERSION } from './workshop.ts';
+import { cacheDir, COREDNS_VERSION, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, LOCAL_PATH_PROVISIONER_VERSION, METALLB_VERSION, MINIO_VERSION, TRAEFIK_VERSION } from './workshop.ts';
 
 const run = promisify(execFile);
 
@@ -26,10 +26,11 @@ export const COMPONENTS = [
 ] as const;
 /**
  * What a real node beside the control plane adds (`up --local --real-node`), Linux only: its
- * kubelet, kube-proxy and cluster DNS, Traefik as its Ingress controller and MetalLB's controller
- * as its LoadBalancer implementation.
+ * kubelet, kube-proxy and cluster DNS, Traefik as its Ingress controller, MetalLB's controller
+ * as its LoadBalancer implementation, local-path-provisioner for its volumes, and MinIO for the
+ * image that Clowder's object store runs.
  */
-export const NODE_COMPONENTS = ['kubelet', 'kube-proxy', 'coredns', 'traefik', 'metallb-controller'] as const;
+export const NODE_COMPONENTS = ['kubelet', 'kube-proxy', 'coredns', 'traefik', 'metallb-controller', 'local-path-provisioner', 'minio'] as const;
 export type Component = (typeof COMPONENTS)[number] | (typeof NODE_COMPONENTS)[number];
 export type Binaries = Record<(typeof COMPONENTS)[number], string>;
 export type NodeBinaries = Binaries & Record<(typeof NODE_COMPONENTS)[number], string>;
@@ -127,8 +128,9 @@ export async function resolveBinaries(log: Log = console.error, options: { node?
 }
 
 /**
- * Official release locations. Failing here is normal offline: the build comes next. MetalLB
- * publishes container images only, so its controller is always built.
+ * Official release locations. Failing here is normal offline: the build comes next. MetalLB and
+ * local-path-provisioner publish container images only, and MinIO publishes no binary of the commit
+ * we pin, so those are always built.
  */
 function releaseUrl(name: Component): string | undefined {
   const os = platform();
@@ -141,6 +143,8 @@ function releaseUrl(name: Component): string | undefined {
     case 'traefik': // an archive with the binary, its licence and changelog
       return `https://github.com/traefik/traefik/releases/download/${TRAEFIK_VERSION}/traefik_${TRAEFIK_VERSION}_${os}_${cpu}.tar.gz`;
     case 'metallb-controller':
+    case 'local-path-provisioner':
+    case 'minio':
       return undefined;
     case 'kwok':
     case 'kwokctl':
@@ -192,7 +196,8 @@ async function build(cache: string, names: Component[], log: Log): Promise<void>
   }
   log(`building ${names.join(', ')} from source into ${cache} (10-15 min the first time on 2 cores, progress below)`);
   const script = join(import.meta.dirname, 'build-binaries.sh');
-  const child = spawn('bash', [script, KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, COREDNS_VERSION, TRAEFIK_VERSION, METALLB_VERSION, cache, ...names], {
+  const versions = [KUBERNETES_VERSION, ETCD_VERSION, KWOK_VERSION, COREDNS_VERSION, TRAEFIK_VERSION, METALLB_VERSION, LOCAL_PATH_PROVISIONER_VERSION, MINIO_VERSION];
+  const child = spawn('bash', [script, ...versions, cache, ...names], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));

@@ -14,6 +14,7 @@ import { readPidFiles, stopPids } from './pids.ts';
 import { API_SERVER_SANS } from './real-node/config-files.ts';
 import { NODE_IP, NODE_PORT_RANGE, SERVICE_CIDR } from './real-node/network.ts';
 import { hasRealNode, nodeProcesses, prepareNetwork, realNodeRefusal, startRealNode, stopRealNode } from './real-node/node.ts';
+import { PROVISIONER } from './real-node/storage-provisioner.ts';
 import { assertPortFree } from './ports.ts';
 import { cacheDir, CLUSTER_NAME, KUBERNETES_VERSION, LOCAL_CONTEXT } from './workshop.ts';
 
@@ -214,12 +215,13 @@ function fakeNode(name: string, realNode: boolean): V1Node {
 /**
  * kind's default StorageClass, by name and settings: a PersistentVolumeClaim that names no class
  * gets `storageClassName: standard` from the API server (its DefaultStorageClass admission
- * plugin), on this cluster as on kind. Nothing here provisions volumes for it: such a claim
- * stays Pending, as it would without a class.
+ * plugin), on this cluster as on kind. Beside a real node the same program as on kind,
+ * local-path-provisioner, provisions it (real-node/storage-provisioner.ts); on fake nodes alone
+ * nothing does, and such a claim stays Pending, as it would without a class.
  */
 export const DEFAULT_STORAGE_CLASS: V1StorageClass = {
   metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-  provisioner: 'rancher.io/local-path',
+  provisioner: PROVISIONER,
   reclaimPolicy: 'Delete',
   volumeBindingMode: 'WaitForFirstConsumer',
 };

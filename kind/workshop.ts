@@ -23,6 +23,13 @@ export const TRAEFIK_VERSION = 'v3.6.12';
  * needs github.com/metallb/frr-k8s v0.0.27, which the module proxy does not serve.
  */
 export const METALLB_VERSION = 'v0.15.2';
+/** The real node's volume provisioner, behind the StorageClass `standard` (as on kind). */
+export const LOCAL_PATH_PROVISIONER_VERSION = 'v0.0.30';
+/**
+ * The object store for Clowder's `minio` mode. MinIO tags its releases RELEASE.<date>, which are no
+ * Go versions, so the module proxy knows its commits by pseudo-version only: this is the newest.
+ */
+export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 
 /** kind names its context kind-<cluster>, kwokctl names its context kwok-<cluster>. */
 export const KIND_CONTEXT = `kind-${CLUSTER_NAME}`;

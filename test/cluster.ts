@@ -6,6 +6,9 @@ import { inject } from 'vitest';
 import { waitFor as poll } from '../patterns/wait-for.ts';
 import { FAKE_TAINT } from '../kind/local.ts';
 
+/** Whether containers really run: suites of running pods skip on kwok's fake nodes alone. */
+export { clusterRunsContainers } from '../patterns/runner.ts';
+
 export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfig'));
@@ -14,9 +17,10 @@ export function testKubeConfig(): KubeConfig {
 
 /**
  * Creates a namespace that enforces the restricted Pod Security Standard, like the lessons'
- * namespaces, whose pods run on the fake nodes, and returns its name with a function that deletes it.
+ * namespaces, whose pods run on the fake nodes (or, with `pods: 'real'`, wherever containers
+ * really run), and returns its name with a function that deletes it.
  */
-export async function testNamespace(kc: KubeConfig, prefix: string) {
+export async function testNamespace(kc: KubeConfig, prefix: string, { pods = 'fake' }: { pods?: 'fake' | 'real' } = {}) {
   const core = kc.makeApiClient(CoreV1Api);
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({
@@ -26,10 +30,10 @@ export async function testNamespace(kc: KubeConfig, prefix: string) {
         labels: { 'pod-security.kubernetes.io/enforce': 'restricted' },
         // The operators' suites check objects, not containers, and use images that exist nowhere:
         // their pods go to the fake nodes (tolerating the taint they carry beside a real node).
-        annotations: {
+        annotations: pods === 'fake' ? {
           'scheduler.alpha.kubernetes.io/node-selector': 'type=kwok',
           'scheduler.alpha.kubernetes.io/defaultTolerations': JSON.stringify([FAKE_TAINT]),
-        },
+        } : {},
       },
     },
   });

@@ -2,3 +2,4 @@
 export { buildNodeImages, type NodeImage } from './node-images.ts';
 export { fullImageName } from './oci-archive.ts';
 export { PAUSE_IMAGE } from './pause-image.ts';
+export { MINIO_IMAGE } from './minio-image.ts';

@@ -6,7 +6,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { POSTGRES_IMAGE, WORKSHOP_IMAGE } from '../kind.ts';
+import type { NodeBinaries } from '../binaries.ts';
 import { cacheDir } from '../workshop.ts';
+import { MINIO_IMAGE, minioImage } from './minio-image.ts';
 import { fullImageName } from './oci-archive.ts';
 import { PAUSE_IMAGE, pauseImage } from './pause-image.ts';
 import { postgresImage } from './postgres-image.ts';
@@ -26,14 +28,18 @@ const RECIPES = [
   { name: POSTGRES_IMAGE, prepare: postgresImage },
 ];
 
-/** Builds what is missing, reuses the rest; the archives live in <cache>/images/. */
-export async function buildNodeImages(log: Log = console.error): Promise<NodeImage[]> {
+/**
+ * Builds what is missing, reuses the rest; the archives live in <cache>/images/. The images of
+ * programs the kit builds from Go modules (MinIO) come only with the binaries to put in them.
+ */
+export async function buildNodeImages(log: Log = console.error, binaries?: Pick<NodeBinaries, 'minio'>): Promise<NodeImage[]> {
   const dir = join(cacheDir(), 'images');
   await mkdir(dir, { recursive: true });
   // The code that builds an image is one of its inputs too.
   const builders = await buildersDigest();
   const images: NodeImage[] = [];
-  for (const { name, prepare } of RECIPES) {
+  const recipes = binaries ? [...RECIPES, { name: MINIO_IMAGE, prepare: () => minioImage(binaries.minio) }] : RECIPES;
+  for (const { name, prepare } of recipes) {
     const started = Date.now();
     const { key, build } = await prepare();
     const prefix = `${name.replace(/[^\w.]+/g, '-')}-`;

@@ -16,6 +16,8 @@ export function nodePaths(workdir: string) {
     cniConf: join(dir, 'cni', 'net.d'),
     cniState: join(dir, 'cni', 'ipam'),
     kubelet: join(dir, 'kubelet'),
+    /** One directory per provisioned volume (./storage-provisioner.ts). */
+    volumes: join(dir, 'volumes'),
     ipForward: join(dir, 'ip_forward.before'),
   };
 }

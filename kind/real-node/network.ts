@@ -22,6 +22,14 @@ export const SERVICE_CIDR = '10.96.0.0/16';
 export const API_SERVICE_IP = '10.96.0.1';
 /** Below the loopback ports kwokctl hands out (it counts down from 32765), so they never collide. */
 export const NODE_PORT_RANGE = '30000-30999';
+/**
+ * Where kwok takes the fake pods' addresses from (its default --cidr). Beside a real node,
+ * kube-proxy makes Services of fake pods lead to these addresses, which no machine has, and this
+ * machine's default route would send them out of it: a process here dialing such a Service (the
+ * Clowder operator asking a fake MinIO for its buckets) would reach whatever answers outside. An
+ * unreachable route makes such a dial fail at once instead.
+ */
+export const FAKE_POD_CIDR = '10.0.0.0/24';
 
 const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
@@ -49,10 +57,12 @@ export async function createNodeBridge(stateFile: string): Promise<void> {
   await $`ip link add ${NODE_BRIDGE} type bridge`;
   await $`ip addr add ${NODE_IP}/32 dev ${NODE_BRIDGE}`;
   await $`ip link set ${NODE_BRIDGE} up`;
+  await $`ip route add unreachable ${FAKE_POD_CIDR}`;
 }
 
-/** Deletes both bridges (a pod's veth goes with its network namespace) and restores ip_forward. */
+/** Deletes both bridges (a pod's veth goes with its network namespace), the route, and restores ip_forward. */
 export async function removeNetwork(stateFile: string): Promise<void> {
+  await $({ quiet: true, nothrow: true })`ip route del unreachable ${FAKE_POD_CIDR}`;
   for (const name of [POD_BRIDGE, NODE_BRIDGE]) {
     if (await linkExists(name)) await $`ip link delete ${name}`;
   }

@@ -15,6 +15,7 @@ import { CLUSTER_NAME } from '../workshop.ts';
 import { containerdConfig, cniConfig, corefile, kubeletConfig, kubeProxyConfig, nodePaths } from './config-files.ts';
 import { startIngressController } from './ingress-controller.ts';
 import { removePoolRoute, startLoadBalancer } from './load-balancer.ts';
+import { startStorageProvisioner } from './storage-provisioner.ts';
 import { createNodeBridge, networkConflict, NODE_IP, NODE_NAME, removeChains, removeNetwork } from './network.ts';
 import { freePort, startProgram, waitUntil } from './programs.ts';
 
@@ -57,7 +58,7 @@ export function hasRealNode(workdir: string): boolean {
 /** Starts the node's programs against the running control plane and waits for the node to be Ready. */
 export async function startRealNode(workdir: string, kubeconfig: string, kc: KubeConfig, binaries: NodeBinaries, log: Log): Promise<void> {
   const paths = nodePaths(workdir);
-  for (const dir of [paths.pids, paths.logs, paths.containerd, paths.cniConf, paths.kubelet]) await mkdir(dir, { recursive: true });
+  for (const dir of [paths.pids, paths.logs, paths.containerd, paths.cniConf, paths.kubelet, paths.volumes]) await mkdir(dir, { recursive: true });
   const pki = join(workdir, 'clusters', CLUSTER_NAME, 'pki');
   const started = Date.now();
 
@@ -66,7 +67,7 @@ export async function startRealNode(workdir: string, kubeconfig: string, kc: Kub
   const ctr = (args: string[]) => $({ quiet: true })`ctr --address ${paths.socket} -n k8s.io ${args}`;
   await waitUntil('containerd to answer', () => ctr(['version']).then(() => true, () => false), 30_000, paths, 'containerd');
 
-  for (const image of await buildNodeImages(log)) {
+  for (const image of await buildNodeImages(log, binaries)) {
     await ctr(['images', 'import', image.archive]);
     log(`image ${image.name} imported`);
   }
@@ -102,6 +103,7 @@ export async function startRealNode(workdir: string, kubeconfig: string, kc: Kub
 
   await startIngressController(paths, kubeconfig, kc, binaries.traefik, log);
   await startLoadBalancer(paths, kubeconfig, kc, binaries['metallb-controller'], log);
+  await startStorageProvisioner(paths, kubeconfig, kc, binaries['local-path-provisioner'], log);
 }
 
 /**

@@ -30,6 +30,8 @@ export interface ClowderTest {
 
 interface Options {
   kubeConfig?: KubeConfig;
+  /** Where the namespaces' pods go: kwok's fake nodes (the default), or the real node. */
+  pods?: 'fake' | 'real';
   /** Runs before the operator starts: Secrets, environments and whatever else it should find. */
   setup?: (test: ClowderTest) => Promise<void>;
   operator?: Partial<ClowderOptions>;
@@ -63,7 +65,7 @@ export function clowderTest(prefix: string, options: Options = {}): ClowderTest 
       await kc.makeApiClient(CoreV1Api).createNamespacedSecret({ namespace: namespaces[0].name, body: { metadata: { name, annotations }, data: encoded } });
     },
     async namespace(name) {
-      const ns = await testNamespace(kc, name);
+      const ns = await testNamespace(kc, name, { pods: options.pods });
       namespaces.push(ns);
       await allowClowderPods(kc, ns.name);
       return ns;

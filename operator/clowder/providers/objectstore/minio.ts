@@ -125,10 +125,16 @@ export async function provide(build: AppBuild): Promise<void> {
   if (!secret) throw new ProviderError(`secrets "${name}" not found`);
   const read = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
   const [accessKey, secretKey, hostname] = [read('accessKey'), read('secretKey'), read('hostname')];
+  // Pods find MinIO by the hostname in the config, through cluster DNS. Clowder, which runs in a
+  // pod, dials that name too; this operator may run on the host, where `.svc` names resolve
+  // nowhere. The Service's cluster IP works in both places wherever kube-proxy programs the host
+  // as well (a pod, or the workshop's real node; not kind's nodes, seen from outside).
+  const clusterIP = build.lookup.service(build.targetNamespace, name)?.spec?.clusterIP;
+  const keys = { endpoint: `${clusterIP ?? hostname}:${PORT}`, accessKey, secretKey };
   for (const bucket of buckets) {
-    const head = await s3(hostname, accessKey, secretKey, 'HEAD', bucket).catch(() => undefined);
+    const head = await s3Request(keys, 'HEAD', `/${bucket}`).then((r) => r.status, () => undefined);
     if (head === undefined) throw new ProviderError(`bucket "${bucket}" -- failed to check if bucket exists`);
-    if (head === 404 && (await s3(hostname, accessKey, secretKey, 'PUT', bucket).catch(() => 0)) !== 200) {
+    if (head === 404 && (await s3Request(keys, 'PUT', `/${bucket}`).then((r) => r.status, () => 0)) !== 200) {
       throw new ProviderError(`bucket "${bucket}" -- failed to create bucket`);
     }
   }
@@ -144,29 +150,29 @@ export async function provide(build: AppBuild): Promise<void> {
 }
 
 /**
- * One signed S3 request on a bucket (AWS Signature Version 4, which MinIO requires), resolving to
- * the HTTP status. HEAD asks whether the bucket exists (200 or 404); PUT creates it.
+ * One S3 request without a body, signed with AWS Signature Version 4 (which MinIO requires), over
+ * plain HTTP. HEAD /<bucket> asks whether a bucket exists (200 or 404), PUT /<bucket> creates it,
+ * GET / lists the buckets.
  */
-async function s3(hostname: string, accessKey: string, secretKey: string, method: 'HEAD' | 'PUT', bucket: string): Promise<number> {
-  const host = `${hostname}:${PORT}`;
+export async function s3Request(keys: { endpoint: string; accessKey: string; secretKey: string }, method: 'GET' | 'HEAD' | 'PUT', path: string): Promise<Response> {
+  const host = keys.endpoint;
   const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
   const day = amzDate.slice(0, 8);
   const emptyHash = createHash('sha256').update('').digest('hex');
   const signed = 'host;x-amz-content-sha256;x-amz-date';
-  const canonical = [method, `/${bucket}`, '', `host:${host}`, `x-amz-content-sha256:${emptyHash}`, `x-amz-date:${amzDate}`, '', signed, emptyHash].join('\n');
+  const canonical = [method, path, '', `host:${host}`, `x-amz-content-sha256:${emptyHash}`, `x-amz-date:${amzDate}`, '', signed, emptyHash].join('\n');
   const scope = `${day}/us-east-1/s3/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')].join('\n');
   const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const key = ['us-east-1', 's3', 'aws4_request'].reduce<Buffer>((k, part) => hmac(k, part), hmac(`AWS4${secretKey}`, day));
+  const key = ['us-east-1', 's3', 'aws4_request'].reduce<Buffer>((k, part) => hmac(k, part), hmac(`AWS4${keys.secretKey}`, day));
   const signature = createHmac('sha256', key).update(toSign).digest('hex');
-  const response = await fetch(`http://${host}/${bucket}`, {
+  return fetch(`http://${host}${path}`, {
     method,
     headers: {
       'x-amz-date': amzDate,
       'x-amz-content-sha256': emptyHash,
-      authorization: `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=${keys.accessKey}/${scope}, SignedHeaders=${signed}, Signature=${signature}`,
     },
     signal: AbortSignal.timeout(5000),
   });
-  return response.status;
 }
