@@ -13,21 +13,12 @@ function configFile(content: string): string {
 
 describe('DEFAULT_SETTINGS', () => {
   it('are the images Clowder pins, for every PostgreSQL version it knows, with and without cyndi', () => {
-    expect(DEFAULT_SETTINGS.images).toEqual({
-      postgres: {
-        12: 'quay.io/cloudservices/postgresql-rds:12-2318dee',
-        13: 'quay.io/cloudservices/postgresql-rds:13-2318dee',
-        14: 'quay.io/cloudservices/postgresql-rds:14-2318dee',
-        15: 'quay.io/cloudservices/postgresql-rds:15-2318dee',
-        16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1',
-      },
-      postgresCyndi: {
-        12: 'quay.io/cloudservices/postgresql-rds:cyndi-12-2318dee',
-        13: 'quay.io/cloudservices/postgresql-rds:cyndi-13-2318dee',
-        14: 'quay.io/cloudservices/postgresql-rds:cyndi-14-2318dee',
-        15: 'quay.io/cloudservices/postgresql-rds:cyndi-15-2318dee',
-        16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1',
-      },
+    // Clowder tags 12–15 by version and commit, and 16 by commit alone, in another repository.
+    const rds = (cyndi: string) => Object.fromEntries([12, 13, 14, 15].map((v) => [v, `quay.io/cloudservices/postgresql-rds:${cyndi}${v}-2318dee`]));
+    const { postgres, postgresCyndi, ...others } = DEFAULT_SETTINGS.images;
+    expect(postgres).toEqual({ ...rds(''), 16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds:d44b8d1' });
+    expect(postgresCyndi).toEqual({ ...rds('cyndi-'), 16: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/postgresql-rds-cyndi:d44b8d1' });
+    expect(others).toEqual({
       redis: 'registry.redhat.io/rhel10/valkey-8:10.0',
       minio: 'minio/minio:RELEASE.2020-11-19T23-48-16Z-amd64',
       caddyProxy: 'quay.io/redhat-services-prod/hcm-eng-prod-tenant/caddy-ubi:094d8a9',
