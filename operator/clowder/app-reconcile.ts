@@ -3,10 +3,11 @@
 // only when the build succeeded: a failing pass leaves the cluster as it was (generated
 // credentials excepted, see createSecretOnce), and a passing pass that finds everything in place
 // writes nothing (§0).
-import { CoreV1Api, KubernetesObjectApi, type KubeConfig, type KubernetesObject, type V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
 import { apiError } from '../runtime/api-error.ts';
 import { RecordedFailure, type Reconcile, type Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { APP_FINALIZER, type ClowdApp } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
@@ -22,7 +23,7 @@ import { countDeployments, failedStatus, reconcileConditions } from './status.ts
 const WRITE_LAST = ['Service', 'Secret', 'Deployment', 'Job', 'CronJob'];
 
 export interface AppReconcilerOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   caches: Caches;
   writer: ObjectWriter;
   /** Filled per app with the Secrets and ConfigMaps its hashCache tracks, for the triggers (§7.3). */
@@ -30,9 +31,7 @@ export interface AppReconcilerOptions {
   settings: Settings;
 }
 
-export function appReconciler({ kubeConfig, caches, writer, tracking, settings }: AppReconcilerOptions): Reconcile {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
+export function appReconciler({ client, caches, writer, tracking, settings }: AppReconcilerOptions): Reconcile {
 
   return async function reconcile(key) {
     const app = caches.apps.get(key);
@@ -49,12 +48,12 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
     // ### 1: Being deleted: let go at once. Garbage collection removes what the app owned.
     if (app.metadata?.deletionTimestamp) {
       if (!hasFinalizer(app, APP_FINALIZER)) return;
-      await removeFinalizer(objects, app, APP_FINALIZER);
+      await removeFinalizer(client, app, APP_FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
     // ### 2: Hold a finalizer. The patch is an update event, which brings this key back.
     if (!hasFinalizer(app, APP_FINALIZER)) {
-      await addFinalizer(objects, app, APP_FINALIZER);
+      await addFinalizer(client, app, APP_FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
     // ### 3: Disabled: touch nothing, not even status, until it is enabled again (§12.1).
@@ -89,13 +88,13 @@ export function appReconciler({ kubeConfig, caches, writer, tracking, settings }
       envTracked: [],
       appTracked: [],
       createSecretOnce: async (secret) => {
-        await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+        await client.create({ apiVersion: 'v1', kind: 'Secret', ...secret });
         outcome.add('created', { kind: 'Secret', ...secret });
       },
-      read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
+      read: (apiVersion, kind, namespace, name) => readObject(client, apiVersion, kind, namespace, name),
       writeNow: async (object) => {
         const { apiVersion, kind, metadata } = object;
-        outcome.add(await writer.write(object, await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)), object);
+        outcome.add(await writer.write(object, await readObject(client, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)), object);
       },
     };
     try {

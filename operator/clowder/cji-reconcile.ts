@@ -2,7 +2,8 @@
 // listed job becomes a batch/v1 Job owned by the invocation, built like the app's CronJob pods.
 // The invocation is one-shot: once it has invoked its jobs (status.jobMap is not empty), later
 // passes only follow the Jobs to Complete or Failed, and never start them again.
-import { BatchV1Api, type KubeConfig, type V1Job } from '@kubernetes/client-node';
+import type { V1Job } from '@kubernetes/client-node';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import type { Reconcile, Result } from '../runtime/controller.ts';
 import { Outcome } from '../runtime/outcome.ts';
@@ -15,8 +16,7 @@ import { LOWER_ALPHANUMERIC, randomString } from './random.ts';
 
 type JobState = 'Invoked' | 'Complete' | 'Failed';
 
-export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: KubeConfig; caches: Caches; writer: ObjectWriter }): Reconcile {
-  const batch = kubeConfig.makeApiClient(BatchV1Api);
+export function cjiReconciler({ client, caches, writer }: { client: KubeClient; caches: Caches; writer: ObjectWriter }): Reconcile {
 
   return async function reconcile(key) {
     const cji = caches.cjis.get(key);
@@ -55,7 +55,7 @@ export function cjiReconciler({ kubeConfig, caches, writer }: { kubeConfig: Kube
       const existing = invoked(cji, `${app.metadata!.name}-${name}`);
       if (!existing) {
         const job = jobFor(cji, app, env, name);
-        await batch.createNamespacedJob({ namespace, body: job });
+        await client.create(job);
         started.push(job);
       }
       jobMap[name] = stateOf(existing);

@@ -4,11 +4,12 @@
 // version, Unleash, MinIO, Kafka): each mode file's env half (providers/order.ts).
 // Its status is what apps wait on: an app builds only once its env is reconciled at the current
 // generation and ready.
-import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { RecordedFailure, type Reconcile, type Result } from '../runtime/controller.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { Outcome } from '../runtime/outcome.ts';
-import { ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
+import { ENV_FINALIZER, type ClowdApp, type ClowdEnvironment, type ClowdEnvironmentStatus } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { controllerUid } from './ownership.ts';
@@ -20,17 +21,13 @@ import { countDeployments, deploymentReady, reconcileConditions } from './status
 import { publicEnabled, webPorts } from './web-settings.ts';
 
 export interface EnvReconcilerOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   caches: Caches;
   writer: ObjectWriter;
   settings: Settings;
 }
 
-export function envReconciler({ kubeConfig, caches, writer, settings }: EnvReconcilerOptions): Reconcile {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
+export function envReconciler({ client, caches, writer, settings }: EnvReconcilerOptions): Reconcile {
   return async function reconcile(key) {
     const env = caches.envs.get(key);
     if (!env) return;
@@ -45,15 +42,15 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       if (!hasFinalizer(env, ENV_FINALIZER)) return;
       const generated = !env.spec.targetNamespace && env.status?.targetNamespace;
       if (generated) {
-        await core.deleteNamespace({ name: generated }).catch(ignoreNotFound);
+        await client.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: generated } }).catch(ignoreNotFound);
         outcome.add('deleted', `Namespace ${generated}`);
       }
-      await removeFinalizer(objects, env, ENV_FINALIZER);
+      await removeFinalizer(client, env, ENV_FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
     // ### 2: Hold a finalizer, so a generated namespace is never left behind.
     if (!hasFinalizer(env, ENV_FINALIZER)) {
-      await addFinalizer(objects, env, ENV_FINALIZER);
+      await addFinalizer(client, env, ENV_FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
     // ### 3: Disabled: no objects, no status. status.generation then lags metadata.generation,
@@ -71,14 +68,14 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       // This one status write carries the resourceVersion we read: from a cache that has not seen
       // an earlier pass's choice yet, a second random name must not replace the first. A 409
       // means a newer env is on its way, and its event brings us back, as the write's own does.
-      const recorded = await custom
-        .replaceClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'clowdenvironments', name, body: { ...env, status: { ...env.status, targetNamespace: chosen } } })
+      const recorded = await client
+        .replace({ ...env, status: { ...env.status, targetNamespace: chosen } }, { subresource: 'status' })
         .then(() => true, ignoreConflict);
       if (!recorded) return;
       return { outcome: outcome.add('updated', 'status', `target namespace ${chosen}`) };
     }
     if (!env.spec.targetNamespace && !caches.namespaces.get(targetNamespace)) {
-      const made = await core.createNamespace({ body: { metadata: { name: targetNamespace } } }).then(() => true, ignoreConflict);
+      const made = await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: targetNamespace } }).then(() => true, ignoreConflict);
       if (made) outcome.add('created', `Namespace ${targetNamespace}`);
     }
     // ### 5: A namespace on its way out takes everything in it along: do not write into it.
@@ -99,15 +96,14 @@ export function envReconciler({ kubeConfig, caches, writer, settings }: EnvRecon
       waits: [],
       counts: { managed: 0, ready: 0, managedTopics: 0, readyTopics: 0 },
       createSecretOnce: async (secret) => {
-        await core.createNamespacedSecret({ namespace: secret.metadata!.namespace!, body: secret });
+        await client.create({ apiVersion: 'v1', kind: 'Secret', ...secret });
         outcome.add('created', { kind: 'Secret', ...secret });
       },
-      read: (apiVersion, kind, namespace, name) => readObject(objects, apiVersion, kind, namespace, name),
-      list: async (apiVersion, kind, namespace, labelSelector) =>
-        (await objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items,
+      read: (apiVersion, kind, namespace, name) => readObject(client, apiVersion, kind, namespace, name),
+      list: async (apiVersion, kind, namespace, labelSelector) => (await client.list(apiVersion, kind, namespace, labelSelector)).items,
       writeNow: async (object) => {
         const { apiVersion, kind, metadata } = object;
-        const live = liveCopy(caches, object) ?? (await readObject(objects, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));
+        const live = liveCopy(caches, object) ?? (await readObject(client, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));
         outcome.add(await writer.write(object, live), object);
         written.push(object); // so the prune below keeps it
       },

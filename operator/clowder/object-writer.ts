@@ -17,12 +17,14 @@
 //    the whole form would keep a second copy of every object we wrote, beside the cache's.
 //    After a restart the memory is empty, so every object is applied once; an unchanged apply
 //    is a no-op on the server.
-import { CustomObjectsApi, KubernetesObjectApi, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { apiError } from '../runtime/api-error.ts';
 import { apply } from '../runtime/apply.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import type { Change } from '../runtime/outcome.ts';
-import { FIELD_MANAGER, GROUP, VERSION } from './api.ts';
+import { FIELD_MANAGER } from './api.ts';
 
 export function objectKey(object: KubernetesObject): string {
   const { namespace, name } = object.metadata ?? {};
@@ -30,13 +32,11 @@ export function objectKey(object: KubernetesObject): string {
 }
 
 export class ObjectWriter {
-  readonly #client: KubernetesObjectApi;
-  readonly #custom: CustomObjectsApi;
+  readonly #client: KubeClient;
   readonly #lastApplied = new Map<string, string>();
 
-  constructor(kubeConfig: KubeConfig) {
-    this.#client = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.#custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  constructor(client: KubeClient) {
+    this.#client = client;
   }
 
   /**
@@ -49,11 +49,7 @@ export class ObjectWriter {
    */
   async writeStatus<S>(object: KubernetesObject & { status?: S }, status: S): Promise<boolean> {
     if (isDeepStrictEqual(status, object.status)) return false;
-    const { name, namespace } = object.metadata!;
-    const request = { group: GROUP, version: VERSION, plural: `${object.kind!.toLowerCase()}s`, name: name!, body: [{ op: 'add', path: '/status', value: status }] };
-    const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-    if (namespace) await this.#custom.patchNamespacedCustomObjectStatus({ ...request, namespace }, jsonPatch);
-    else await this.#custom.patchClusterCustomObjectStatus(request, jsonPatch);
+    await this.#client.patch(object, [{ op: 'add', path: '/status', value: status }], 'json', { subresource: 'status' });
     return true;
   }
 
@@ -79,17 +75,17 @@ export class ObjectWriter {
     try {
       await this.#client.delete(object);
     } catch (error) {
-      if ((error as { code?: number }).code !== 404) throw error; // already gone is what we wanted
+      if (apiError(error).code !== 404) throw error; // already gone is what we wanted
     }
   }
 }
 
 /** One GET of any kind; undefined when the object (or its kind) does not exist. */
-export async function readObject(client: KubernetesObjectApi, apiVersion: string, kind: string, namespace: string, name: string): Promise<KubernetesObject | undefined> {
+export async function readObject(client: KubeClient, apiVersion: string, kind: string, namespace: string, name: string): Promise<KubernetesObject | undefined> {
   try {
-    return await client.read({ apiVersion, kind, metadata: { name, namespace } });
+    return await client.read(apiVersion, kind, name, namespace);
   } catch (error) {
-    if ((error as { code?: number }).code === 404) return undefined;
+    if (apiError(error).code === 404) return undefined;
     throw error;
   }
 }
@@ -108,9 +104,7 @@ export function covers(live: unknown, desired: unknown, path: string[] = []): bo
   if (typeof desired === 'object') {
     if (typeof live !== 'object') return false;
     const fields = live as Record<string, unknown>;
-    // client-node's models spell NetworkPolicy's `from` as `_from` (a reserved word in its
-    // generator). Objects it deserializes (a LIST) carry `_from`, raw watch events carry `from`.
-    return Object.entries(desired).every(([k, d]) => covers(k === '_from' ? (fields._from ?? fields.from) : fields[k], d, [...path, k]));
+    return Object.entries(desired).every(([k, d]) => covers(fields[k], d, [...path, k]));
   }
   if (live === desired) return true;
   // The server stores quantities canonically ("1024Mi" comes back as "1Gi"): compare their values.

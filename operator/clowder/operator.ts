@@ -4,10 +4,10 @@
 //
 // Most of this file is the answer to "what makes a ClowdApp reconcile again?" (§13). Every
 // trigger only queues keys; the reconcilers then read whatever is current.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import { apiError } from '../runtime/api-error.ts';
-import { reuseConnections } from '../runtime/connection-reuse.ts';
 import { Controller } from '../runtime/controller.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { keyOf, type Informer } from '../runtime/informer.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
 import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
@@ -25,7 +25,7 @@ import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
 import { failedStatus } from './status.ts';
 
 export interface ClowderOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   leaderElection?: LeaderElectionOptions;
   health?: { port?: number; host?: string };
   workers?: number;
@@ -39,13 +39,11 @@ export interface ClowderOptions {
 }
 
 export function clowderOperator(options: ClowderOptions) {
-  // One pool of kept-alive connections for every request: without it each request would pay for a
-  // new TCP connection and TLS handshake (see ../runtime/connection-reuse.ts).
-  const kubeConfig = reuseConnections(options.kubeConfig);
+  const { client } = options;
   const log = options.log ?? ((line: string) => console.error(`[clowder] ${line}`));
-  const informers = new InformerFactory(kubeConfig, { log, baseBackoffMs: options.informerBackoffMs });
+  const informers = new InformerFactory(client, { log, baseBackoffMs: options.informerBackoffMs });
   const caches = clowderCaches(informers);
-  const writer = new ObjectWriter(kubeConfig);
+  const writer = new ObjectWriter(client);
   const metrics = new Metrics();
   const tracking = new Map<string, Tracked[]>();
   const settings: Settings = { ...DEFAULT_SETTINGS, ...options.settings };
@@ -89,7 +87,7 @@ export function clowderOperator(options: ClowderOptions) {
       // A target namespace named in the spec may appear (or start terminating) after the env.
       { informer: caches.namespaces, keysFor: (ns) => envsWhere((e) => [e.status?.targetNamespace, e.spec?.targetNamespace].includes(ns.metadata?.name)) },
     ],
-    reconcile: envReconciler({ kubeConfig, caches, writer, settings }),
+    reconcile: envReconciler({ client, caches, writer, settings }),
     onFailure: recordIn(caches.envs, (env, message) => failedStatus(env.status, message)),
     ...common,
   });
@@ -125,7 +123,7 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.secrets, keysFor: trackingApps },
       { informer: caches.configMaps, keysFor: trackingApps },
     ],
-    reconcile: appReconciler({ kubeConfig, caches, writer, tracking, settings }),
+    reconcile: appReconciler({ client, caches, writer, tracking, settings }),
     onFailure: recordIn(caches.apps, failedAppStatus),
     ...common,
   });
@@ -138,12 +136,12 @@ export function clowderOperator(options: ClowderOptions) {
       { informer: caches.jobs, keysFor: (job) => ownerKeyIn(job, 'ClowdJobInvocation') },
       { informer: caches.apps, keysFor: (app) => caches.cjis.list(app.metadata?.namespace).filter((c) => c.spec?.appName === app.metadata?.name).map(keyOf) },
     ],
-    reconcile: cjiReconciler({ kubeConfig, caches, writer }),
+    reconcile: cjiReconciler({ client, caches, writer }),
     ...common,
   });
 
   const manager = new Manager({
-    kubeConfig,
+    client,
     informers,
     controllers: [envController, appController, cjiController],
     metrics,

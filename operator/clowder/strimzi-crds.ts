@@ -5,11 +5,12 @@
 // Clowder's Go module ships the CRDs its own envtest installs (config/crd/static/, Strimzi's,
 // Apache-2.0). `go mod download` fetches that module at a pinned version from the Go module proxy
 // into Go's module cache, outside the repository; a second run reads it from there, offline.
-import { ApiextensionsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { apiError } from '../runtime/api-error.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { applyCrds } from './install-crds.ts';
 import { STRIMZI_KINDS, strimziCrd, type StrimziKind } from './providers/kafka/operator.ts';
 
@@ -32,27 +33,27 @@ async function clowderModule(): Promise<string> {
 }
 
 /** Installs the CRDs of these Strimzi kinds, as Clowder's module ships them, and waits until they are served. */
-export async function installStrimziCrds(kubeConfig: KubeConfig, kinds: readonly StrimziKind[] = STRIMZI_KINDS): Promise<void> {
+export async function installStrimziCrds(client: KubeClient, kinds: readonly StrimziKind[] = STRIMZI_KINDS): Promise<void> {
   const dir = join(await clowderModule(), 'config', 'crd', 'static');
-  await applyCrds(kubeConfig, kinds.map((kind) => join(dir, `${strimziCrd(kind)}.yaml`)));
+  await applyCrds(client, kinds.map((kind) => join(dir, `${strimziCrd(kind)}.yaml`)));
 }
 
 /**
  * Deletes the CRDs of Strimzi's kinds and waits until they are gone: with them go all their
  * objects, and the next test file finds a cluster without Strimzi, as it expects.
  */
-export async function removeStrimziCrds(kubeConfig: KubeConfig): Promise<void> {
-  const extensions = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  const gone = (error: { code?: number }) => {
-    if (error.code !== 404) throw error;
+export async function removeStrimziCrds(client: KubeClient): Promise<void> {
+  const gone = (error: unknown) => {
+    if (apiError(error).code !== 404) throw error;
     return true;
   };
+  const [apiVersion, kind] = ['apiextensions.k8s.io/v1', 'CustomResourceDefinition'];
   const names = STRIMZI_KINDS.map(strimziCrd);
-  for (const name of names) await extensions.deleteCustomResourceDefinition({ name }).catch(gone);
+  for (const name of names) await client.delete({ apiVersion, kind, metadata: { name } }).catch(gone);
   // The API server deletes every object of the kinds first; on a busy machine that takes a while.
   for (const deadline = Date.now() + 180_000; ; await sleep(200)) {
     const left = [];
-    for (const name of names) if (!(await extensions.readCustomResourceDefinition({ name }).then(() => false, gone))) left.push(name);
+    for (const name of names) if (!(await client.read(apiVersion, kind, name).then(() => false, gone))) left.push(name);
     if (!left.length) return;
     if (Date.now() > deadline) throw new Error(`CRDs ${left.join(', ')} were not deleted within 180 s`);
   }

@@ -1,12 +1,13 @@
 // Server-side apply and owner references on the real API server.
-import { CoreV1Api, KubernetesObjectApi, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { apply, ownerReference } from './apply.ts';
+import { KubeClient } from './kube-client.ts';
 
 const kc = testKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
-const objects = KubernetesObjectApi.makeApiClient(kc);
+const client = new KubeClient(kc);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 beforeAll(async () => (ns = await testNamespace(kc, 'apply')));
 afterAll(() => ns.remove());
@@ -16,18 +17,18 @@ const configMap = (name: string, data: Record<string, string>): V1ConfigMap =>
 
 describe('apply', () => {
   it('is idempotent, removes what the manager stops sending, and leaves other managers’ fields alone', async () => {
-    const first = await apply(objects, configMap('ssa', { a: '1', b: '1' }), 'ours');
-    const again = await apply(objects, configMap('ssa', { a: '1', b: '1' }), 'ours');
+    const first = await apply(client, configMap('ssa', { a: '1', b: '1' }), 'ours');
+    const again = await apply(client, configMap('ssa', { a: '1', b: '1' }), 'ours');
     expect(again.metadata?.resourceVersion).toBe(first.metadata?.resourceVersion); // no write happened
 
-    await apply(objects, configMap('ssa', { theirs: 'x' }), 'someone-else');
-    const after = await apply(objects, configMap('ssa', { a: '2' }), 'ours'); // b no longer sent
+    await apply(client, configMap('ssa', { theirs: 'x' }), 'someone-else');
+    const after = await apply(client, configMap('ssa', { a: '2' }), 'ours'); // b no longer sent
     expect(after.data).toEqual({ a: '2', theirs: 'x' });
   });
 
   it('takes a field over from another manager (force) instead of failing with a conflict', async () => {
-    await apply(objects, configMap('contested', { v: 'theirs' }), 'someone-else');
-    const ours = await apply(objects, configMap('contested', { v: 'ours' }), 'ours');
+    await apply(client, configMap('contested', { v: 'theirs' }), 'someone-else');
+    const ours = await apply(client, configMap('contested', { v: 'ours' }), 'ours');
     expect(ours.data).toEqual({ v: 'ours' });
   });
 });

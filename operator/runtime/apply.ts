@@ -6,10 +6,11 @@
 //
 // force: true takes fields over from other managers instead of failing with a conflict. A
 // controller wants that: it is the authority for the fields it applies.
-import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi, type V1OwnerReference } from '@kubernetes/client-node';
+import type { KubernetesObject, V1OwnerReference } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.ts';
 
-export function apply<T extends KubernetesObject>(client: KubernetesObjectApi, object: T, fieldManager: string): Promise<T> {
-  return client.patch(object, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+export function apply<T extends KubernetesObject>(client: KubeClient, object: T, fieldManager: string): Promise<T> {
+  return client.patch(object, object, 'apply', { fieldManager, force: true });
 }
 
 /**

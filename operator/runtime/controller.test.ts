@@ -3,6 +3,7 @@
 import { CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { KubeClient } from './kube-client.ts';
 import { Controller, RecordedFailure } from './controller.ts';
 import { startHealthServer } from './health-server.ts';
 import { Informer, splitKey } from './informer.ts';
@@ -10,6 +11,7 @@ import { Metrics } from './metrics.ts';
 import { Outcome } from './outcome.ts';
 
 const kc = testKubeConfig();
+const client = new KubeClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 beforeAll(async () => (ns = await testNamespace(kc, 'controller')));
@@ -18,7 +20,7 @@ afterAll(() => ns.remove());
 describe('Controller', () => {
   it('retries a reconcile that hit a 409 Conflict quietly, and converges', async () => {
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'contested' }, data: { n: '0' } } });
-    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const informer = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const metrics = new Metrics();
     const lines: string[] = [];
     let attempts = 0;
@@ -63,7 +65,7 @@ describe('Controller', () => {
 
   it('logs one line per pass that wrote something, and a pass that wrote nothing only once in a row', async () => {
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'quiet' } } });
-    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const informer = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const metrics = new Metrics();
     const lines: string[] = [];
     const controller = new Controller({
@@ -93,8 +95,8 @@ describe('Controller', () => {
   });
 
   it('a key function that throws costs no other controller on the same informer its event, and says so', async () => {
-    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
-    const others = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const informer = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const others = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const lines: string[] = [];
     // Subscribed first, as the Clowder operator's environments watch its apps before the app controller does.
     const fragile = new Controller({
@@ -121,7 +123,7 @@ describe('Controller', () => {
   });
 
   it('hands every failure to onFailure, except one the reconcile recorded itself', async () => {
-    const informer = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const informer = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const recorded: string[] = [];
     const controller = new Controller({
       name: 'reader',
@@ -150,7 +152,7 @@ describe('Controller', () => {
   it('a watch with a delay turns a burst of events into fewer passes', async () => {
     // The primary is one ConfigMap; the secondaries, ConfigMaps labelled burst, all map to it.
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'summary' } } });
-    const primary = new Informer<V1ConfigMap>(kc, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
+    const primary = new Informer<V1ConfigMap>(client, { apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.name });
     const passes: number[] = [];
     const controller = new Controller({
       name: 'summer',

@@ -5,22 +5,21 @@
 // We change the list with a JSON merge patch that carries the resourceVersion we read. A merge
 // patch replaces the whole list, so without that check two controllers editing finalizers at the
 // same time could drop each other's entry; with it, the second one gets 409 Conflict and retries.
-import { PatchStrategy, type KubernetesObject, type KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.ts';
 
 export function hasFinalizer(object: KubernetesObject, finalizer: string): boolean {
   return object.metadata?.finalizers?.includes(finalizer) ?? false;
 }
 
-export function addFinalizer<T extends KubernetesObject>(client: KubernetesObjectApi, object: T, finalizer: string): Promise<T> {
+export function addFinalizer<T extends KubernetesObject>(client: KubeClient, object: T, finalizer: string): Promise<T> {
   return patchFinalizers(client, object, [...(object.metadata?.finalizers ?? []), finalizer]);
 }
 
-export function removeFinalizer<T extends KubernetesObject>(client: KubernetesObjectApi, object: T, finalizer: string): Promise<T> {
+export function removeFinalizer<T extends KubernetesObject>(client: KubeClient, object: T, finalizer: string): Promise<T> {
   return patchFinalizers(client, object, (object.metadata?.finalizers ?? []).filter((f) => f !== finalizer));
 }
 
-function patchFinalizers<T extends KubernetesObject>(client: KubernetesObjectApi, object: T, finalizers: string[]): Promise<T> {
-  const { name, namespace, resourceVersion } = object.metadata ?? {};
-  const patch = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name, namespace, resourceVersion, finalizers } };
-  return client.patch(patch as T, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+function patchFinalizers<T extends KubernetesObject>(client: KubeClient, object: T, finalizers: string[]): Promise<T> {
+  return client.patch(object, { metadata: { resourceVersion: object.metadata?.resourceVersion, finalizers } }, 'merge');
 }

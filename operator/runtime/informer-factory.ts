@@ -1,17 +1,18 @@
 // One informer per resource type, shared by every controller in the process. Two controllers that
 // both read Deployments then hold one cache and one watch connection, not two: the API server's
 // load and our memory grow with the number of types, not with the number of controllers.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.ts';
 import { Informer, type InformerOptions, type ResourceType } from './informer.ts';
 import { OptionalInformer } from './optional-informer.ts';
 
 export class InformerFactory {
-  readonly #kubeConfig: KubeConfig;
+  readonly #client: KubeClient;
   readonly #options: InformerOptions;
   readonly #informers = new Map<string, Informer<KubernetesObject> | OptionalInformer<KubernetesObject>>();
 
-  constructor(kubeConfig: KubeConfig, options: InformerOptions = {}) {
-    this.#kubeConfig = kubeConfig;
+  constructor(client: KubeClient, options: InformerOptions = {}) {
+    this.#client = client;
     this.#options = options;
   }
 
@@ -20,7 +21,7 @@ export class InformerFactory {
     const key = `${type.apiVersion}/${type.kind}/${type.namespace ?? ''}`;
     let informer = this.#informers.get(key);
     if (!informer) {
-      informer = new Informer(this.#kubeConfig, type, this.#options);
+      informer = new Informer(this.#client, type, this.#options);
       this.#informers.set(key, informer);
     }
     // The key names the kind, and the caller names T for that kind; TypeScript cannot see the link.
@@ -33,7 +34,7 @@ export class InformerFactory {
     let informer = this.#informers.get(key);
     if (!informer) {
       const crds = this.for({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' });
-      informer = new OptionalInformer(this.#kubeConfig, type, crdName, crds, this.#options);
+      informer = new OptionalInformer(this.#client, type, crdName, crds, this.#options);
       this.#informers.set(key, informer);
     }
     return informer as unknown as OptionalInformer<T>;

@@ -1,11 +1,13 @@
 // The informer against the real API server: what it caches, what it announces, and how it gets
 // back on its feet after a 410 Gone or a failed request.
-import { CoreV1Api, KubernetesObjectApi, type KubernetesListObject, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
+import { CoreV1Api, type KubernetesListObject, type KubernetesObject, type V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { KubeClient } from './kube-client.ts';
 import { Informer, type EventType } from './informer.ts';
 
 const kc = testKubeConfig();
+const client = new KubeClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 beforeAll(async () => (ns = await testNamespace(kc, 'informer')));
@@ -16,7 +18,7 @@ const configMaps = () => ({ apiVersion: 'v1', kind: 'ConfigMap', namespace: ns.n
 describe('Informer', () => {
   it('lists, then announces adds, updates and deletes after updating its cache', async () => {
     await core.createNamespacedConfigMap({ namespace: ns.name, body: { metadata: { name: 'before' }, data: { w: '0' } } });
-    const informer = new Informer<V1ConfigMap>(kc, configMaps());
+    const informer = new Informer<V1ConfigMap>(client, configMaps());
     const seen: string[] = [];
     informer.subscribe((type: EventType, cm, old) => {
       // The cache already holds the new state when handlers run.
@@ -43,7 +45,7 @@ describe('Informer', () => {
 
   it('a subscriber that throws costs no other subscriber its events', async () => {
     const lines: string[] = [];
-    const informer = new Informer<V1ConfigMap>(kc, configMaps(), { log: (line) => lines.push(line) });
+    const informer = new Informer<V1ConfigMap>(client, configMaps(), { log: (line) => lines.push(line) });
     const seen: string[] = [];
     informer.subscribe((_type, cm) => {
       if (!cm.data?.v) throw new TypeError("Cannot read properties of undefined (reading 'v')");
@@ -62,13 +64,12 @@ describe('Informer', () => {
   });
 
   it('relists when the watch answers 410 Gone, and misses nothing', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
     let calls = 0;
-    const informer = new Informer<V1ConfigMap>(kc, configMaps(), {
+    const informer = new Informer<V1ConfigMap>(client, configMaps(), {
       // A real list, but the first one claims resourceVersion "1": history the server has
       // compacted away, so the watch that follows is answered with 410 Gone.
       list: async () => {
-        const list: KubernetesListObject<KubernetesObject> = await objects.list('v1', 'ConfigMap', ns.name);
+        const list: KubernetesListObject<KubernetesObject> = await client.list('v1', 'ConfigMap', ns.name);
         if (++calls === 1) list.metadata = { ...list.metadata, resourceVersion: '1' };
         return list;
       },
@@ -85,13 +86,12 @@ describe('Informer', () => {
   });
 
   it('retries after a failed request instead of stopping', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
     let calls = 0;
-    const informer = new Informer<V1ConfigMap>(kc, configMaps(), {
+    const informer = new Informer<V1ConfigMap>(client, configMaps(), {
       baseBackoffMs: 10,
       list: async () => {
         if (++calls === 1) throw new Error('connect ECONNREFUSED 127.0.0.1'); // as when the server is down
-        return objects.list('v1', 'ConfigMap', ns.name);
+        return client.list('v1', 'ConfigMap', ns.name);
       },
     });
     await informer.start(); // resolves only once a list has succeeded

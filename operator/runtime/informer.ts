@@ -13,9 +13,10 @@
 // client-node ships an informer (ListWatch), but it stops for good on most errors: a restarted
 // API server or a network blip would leave a controller deaf until its process restarts. This one
 // retries everything, with exponential backoff so a down server is not hammered.
-import { KubernetesObjectApi, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeApiError } from './api-error.ts';
+import { apiError, describeApiError } from './api-error.ts';
+import type { KubeClient } from './kube-client.ts';
 
 export type EventType = 'add' | 'update' | 'delete';
 export type Handler<T> = (type: EventType, object: T, old?: T) => void;
@@ -38,17 +39,6 @@ export function splitKey(key: string): { namespace?: string; name: string } {
   return second === undefined ? { name: first } : { namespace: first, name: second };
 }
 
-/**
- * KubernetesObjectApi turns apiVersion + kind into a URL (asking API discovery once and caching
- * the answer) but keeps that method protected. This subclass only makes it reachable, so the
- * informer can watch any type, built-in or custom, without a table of plural names.
- */
-class ResourcePaths extends KubernetesObjectApi {
-  collection({ apiVersion, kind, namespace }: ResourceType): Promise<string> {
-    return this.specUriPath({ apiVersion, kind, metadata: { namespace } }, 'list');
-  }
-}
-
 /** The watch ended with 410 Gone: the resourceVersion we asked for is no longer in history. */
 class GoneError extends Error {}
 
@@ -63,9 +53,7 @@ export interface InformerOptions {
 
 export class Informer<T extends KubernetesObject> {
   readonly type: ResourceType;
-  readonly #paths: ResourcePaths;
-  readonly #objects: KubernetesObjectApi;
-  readonly #watch: Watch;
+  readonly #client: KubeClient;
   readonly #list: () => Promise<KubernetesListObject<KubernetesObject>>;
   readonly #baseBackoffMs: number;
   readonly #maxBackoffMs: number;
@@ -86,12 +74,10 @@ export class Informer<T extends KubernetesObject> {
   readonly #synced = new Promise<void>((resolve) => (this.#markSynced = resolve));
   #lists = 0;
 
-  constructor(kubeConfig: KubeConfig, type: ResourceType, options: InformerOptions = {}) {
+  constructor(client: KubeClient, type: ResourceType, options: InformerOptions = {}) {
     this.type = type;
-    this.#paths = kubeConfig.makeApiClient(ResourcePaths);
-    this.#objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-    this.#watch = new Watch(kubeConfig);
-    this.#list = options.list ?? (() => this.#objects.list(type.apiVersion, type.kind, type.namespace));
+    this.#client = client;
+    this.#list = options.list ?? (() => client.list(type.apiVersion, type.kind, type.namespace));
     this.#baseBackoffMs = options.baseBackoffMs ?? 200;
     this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
     this.#log = options.log ?? (() => {});
@@ -144,7 +130,7 @@ export class Informer<T extends KubernetesObject> {
         failures = 0; // a watch that ended normally: resume from the last resourceVersion
       } catch (error) {
         if (stop.aborted) break;
-        if (error instanceof GoneError || (error as { statusCode?: number }).statusCode === 410) {
+        if (error instanceof GoneError || apiError(error).code === 410) {
           this.#log(`${this.type.kind}: 410 Gone, relisting`);
           this.#resourceVersion = ''; // no backoff: a relist is the cure, not a retry
           continue;
@@ -186,44 +172,30 @@ export class Informer<T extends KubernetesObject> {
   }
 
   /** Watches from resourceVersion until the stream ends; rejects on errors and on 410 Gone. */
-  #watchFrom(resourceVersion: string, stop: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let failure: Error | undefined;
-      let request: AbortController | undefined;
-      const onStop = () => request?.abort();
-      stop.addEventListener('abort', onStop, { once: true });
-      const path = this.#paths.collection(this.type);
-      path
-        .then((p) =>
-          this.#watch.watch(
-            p,
-            // Bookmarks move our resourceVersion forward even when nothing we watch changes, so a
-            // resumed watch rarely starts from a compacted point. The server-side timeout is below
-            // client-node's 30 s inactivity timeout, so quiet watches end cleanly, not by abort.
-            { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 25 },
-            (phase: string, object: KubernetesObject & { code?: number; message?: string }) => {
-              if (phase === 'ERROR') {
-                // The server reports 410 inside a 200 stream, then closes it.
-                failure = object.code === 410 ? new GoneError(object.message) : new Error(object.message);
-                return;
-              }
-              if (phase === 'ADDED') this.#apply(this.#cache.has(keyOf(object)) ? 'update' : 'add', object as T);
-              else if (phase === 'MODIFIED') this.#apply('update', object as T);
-              else if (phase === 'DELETED') this.#apply('delete', object as T);
-              this.#resourceVersion = object.metadata?.resourceVersion ?? this.#resourceVersion;
-            },
-            (error: unknown) => {
-              stop.removeEventListener('abort', onStop);
-              if (failure || error) reject(failure ?? error);
-              else resolve();
-            },
-          ),
-        )
-        .then((controller) => {
-          request = controller;
-          if (stop.aborted) controller.abort();
-        }, reject);
-    });
+  async #watchFrom(resourceVersion: string, stop: AbortSignal): Promise<void> {
+    const { apiVersion, kind, namespace } = this.type;
+    let failure: Error | undefined;
+    await this.#client.watch(
+      await this.#client.collectionPath(apiVersion, kind, namespace),
+      // Bookmarks move our resourceVersion forward even when nothing we watch changes, so a
+      // resumed watch rarely starts from a compacted point. The server ends each watch within
+      // 25 s, so a connection that died without a word is noticed soon (see KubeClient.watch).
+      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 25 },
+      (phase, received) => {
+        const object = received as T & { code?: number; message?: string };
+        if (phase === 'ERROR') {
+          // The server reports 410 inside a 200 stream, then closes it.
+          failure = object.code === 410 ? new GoneError(object.message) : new Error(object.message);
+          return;
+        }
+        if (phase === 'ADDED') this.#apply(this.#cache.has(keyOf(object)) ? 'update' : 'add', object);
+        else if (phase === 'MODIFIED') this.#apply('update', object);
+        else if (phase === 'DELETED') this.#apply('delete', object);
+        this.#resourceVersion = object.metadata?.resourceVersion ?? this.#resourceVersion;
+      },
+      stop,
+    );
+    if (failure) throw failure;
   }
 
   #apply(type: EventType, object: T): void {
@@ -235,8 +207,8 @@ export class Informer<T extends KubernetesObject> {
     const old = this.#cache.get(key);
     if (type === 'delete') this.#cache.delete(key);
     else this.#cache.set(key, object);
-    // Each subscriber on its own: an exception would otherwise skip every later subscriber, and
-    // client-node's watch swallows what reaches it, so the event would be lost without a word.
+    // Each subscriber on its own: an exception would otherwise skip every later subscriber and
+    // end the watch, and the event would be lost.
     for (const handler of this.#handlers) {
       try {
         handler(type, object, old);

@@ -2,16 +2,18 @@
 import { CoordinationV1Api, V1MicroTime } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { KubeClient } from './kube-client.ts';
 import { LeaderElector } from './leader-election.ts';
 
 const kc = testKubeConfig();
+const client = new KubeClient(kc);
 const leases = kc.makeApiClient(CoordinationV1Api);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 beforeAll(async () => (ns = await testNamespace(kc, 'leader')));
 afterAll(() => ns.remove());
 
 const candidate = (identity: string, name: string) =>
-  new LeaderElector(kc, { namespace: ns.name, name, identity, leaseDurationSeconds: 2, retryMs: 200 });
+  new LeaderElector(client, { namespace: ns.name, name, identity, leaseDurationSeconds: 2, retryMs: 200 });
 
 describe('LeaderElector', () => {
   it('elects one leader; the other takes over as soon as the leader releases the lease', async () => {
@@ -44,7 +46,7 @@ describe('LeaderElector', () => {
   });
 
   it('an option given as undefined (an unset environment variable) takes the default', async () => {
-    const a = new LeaderElector(kc, { namespace: ns.name, name: 'defaults', identity: 'a', leaseDurationSeconds: undefined, retryMs: undefined });
+    const a = new LeaderElector(client, { namespace: ns.name, name: 'defaults', identity: 'a', leaseDurationSeconds: undefined, retryMs: undefined });
     expect(await a.acquire(() => {})).toBe(true);
     expect((await leases.readNamespacedLease({ name: 'defaults', namespace: ns.name })).spec?.leaseDurationSeconds).toBe(6);
     await a.release();

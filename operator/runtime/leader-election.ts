@@ -10,7 +10,9 @@
 // Like client-go, we judge expiry by our own clock: "the record has not changed for
 // leaseDuration since I first saw it", not by comparing renewTime with our time. That way two
 // machines whose clocks disagree still agree on when a lease has expired.
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { apiError, describeApiError } from './api-error.ts';
+import type { KubeClient } from './kube-client.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -19,6 +21,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * in which nobody leads, rather than a moment in which two replicas both believe they do.
  */
 const RENEW_DEADLINE = 2 / 3;
+
+const LEASE_API = 'coordination.k8s.io/v1';
+
+/** A Lease as the API server sends it: its times are MicroTime strings. */
+interface Lease extends KubernetesObject {
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string; leaseTransitions?: number };
+}
+
+/** Now, as a MicroTime: RFC 3339 with exactly six fractional digits, which the API server requires. */
+function microTime(): string {
+  return new Date().toISOString().replace('Z', '000Z');
+}
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -37,7 +51,7 @@ export interface LeaderElectionOptions {
 }
 
 export class LeaderElector {
-  readonly #api: CoordinationV1Api;
+  readonly #client: KubeClient;
   readonly #options: Required<LeaderElectionOptions>;
   /** The last lease record we saw, and when (by our clock) it last changed. */
   #observed?: { record: string; at: number };
@@ -47,8 +61,8 @@ export class LeaderElector {
   #renewing?: Promise<void>;
   #stop = new AbortController();
 
-  constructor(kubeConfig: KubeConfig, options: LeaderElectionOptions) {
-    this.#api = kubeConfig.makeApiClient(CoordinationV1Api);
+  constructor(client: KubeClient, options: LeaderElectionOptions) {
+    this.#client = client;
     const { leaseDurationSeconds = 6, retryMs = 1000, log = () => {} } = options; // undefined, too, means the default
     this.#options = { ...options, leaseDurationSeconds, retryMs, log };
   }
@@ -97,17 +111,19 @@ export class LeaderElector {
   /** One attempt: create the lease, renew ours, or take over an expired one. */
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationSeconds } = this.#options;
-    const now = new V1MicroTime();
+    const now = microTime();
     try {
-      let lease: V1Lease;
+      let lease: Lease;
       try {
-        lease = await this.#api.readNamespacedLease({ name, namespace });
+        lease = await this.#client.read<Lease>(LEASE_API, 'Lease', name, namespace);
       } catch (error) {
-        if ((error as { code?: number }).code !== 404) throw error;
+        if (apiError(error).code !== 404) throw error;
         this.#holder = identity;
-        await this.#api.createNamespacedLease({
-          namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+        await this.#client.create<Lease>({
+          apiVersion: LEASE_API,
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 },
         });
         return true;
       }
@@ -120,27 +136,22 @@ export class LeaderElector {
       if (held && !expired) return false;
 
       const takingOver = spec.holderIdentity !== identity;
-      await this.#api.replaceNamespacedLease({
-        name,
-        namespace,
-        // The resourceVersion we read comes along: if anyone wrote in between, this fails with 409.
-        body: {
-          ...lease,
-          spec: {
-            ...spec,
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            renewTime: now,
-            acquireTime: takingOver ? now : spec.acquireTime,
-            leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
-          },
+      // The resourceVersion we read comes along: if anyone wrote in between, this fails with 409.
+      await this.#client.replace<Lease>({
+        ...lease,
+        spec: {
+          ...spec,
+          holderIdentity: identity,
+          leaseDurationSeconds,
+          renewTime: now,
+          acquireTime: takingOver ? now : spec.acquireTime,
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && spec.holderIdentity ? 1 : 0),
         },
       });
       return true;
     } catch (error) {
-      const code = (error as { code?: number }).code;
       // 409: another candidate wrote first. Anything else (server down): we cannot tell, so not now.
-      if (code !== 409) this.#options.log(`lease ${name}: ${(error as Error).message ?? error}`);
+      if (apiError(error).code !== 409) this.#options.log(`lease ${name}: ${describeApiError(error)}`);
       return false;
     }
   }
@@ -156,13 +167,9 @@ export class LeaderElector {
     this.#leading = false;
     const { namespace, name, identity } = this.#options;
     try {
-      const lease = await this.#api.readNamespacedLease({ name, namespace });
+      const lease = await this.#client.read<Lease>(LEASE_API, 'Lease', name, namespace);
       if (lease.spec?.holderIdentity !== identity) return;
-      await this.#api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: new V1MicroTime() } },
-      });
+      await this.#client.replace<Lease>({ ...lease, spec: { ...lease.spec, holderIdentity: undefined, leaseDurationSeconds: 1, renewTime: microTime() } });
     } catch (error) {
       this.#options.log(`could not release lease ${name}: ${(error as Error).message}`); // it expires anyway
     }

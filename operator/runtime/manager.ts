@@ -11,11 +11,11 @@ import type { Controller } from './controller.ts';
 import { startHealthServer, type HealthServer } from './health-server.ts';
 import type { InformerFactory } from './informer-factory.ts';
 import { LeaderElector, type LeaderElectionOptions } from './leader-election.ts';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface ManagerOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   informers: InformerFactory;
   controllers: Controller[];
   metrics: Metrics;
@@ -38,7 +38,7 @@ export class Manager {
 
   constructor(options: ManagerOptions) {
     this.#options = options;
-    if (options.leaderElection) this.#elector = new LeaderElector(options.kubeConfig, { log: options.log, ...options.leaderElection });
+    if (options.leaderElection) this.#elector = new LeaderElector(options.client, { log: options.log, ...options.leaderElection });
   }
 
   get url(): string | undefined {

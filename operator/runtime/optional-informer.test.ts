@@ -4,10 +4,12 @@ import { ApiextensionsV1Api, CustomObjectsApi, type KubernetesObject } from '@ku
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { KubeClient } from './kube-client.ts';
 import { Informer } from './informer.ts';
 import { OptionalInformer } from './optional-informer.ts';
 
 const kc = testKubeConfig();
+const client = new KubeClient(kc);
 const extensions = kc.makeApiClient(ApiextensionsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 // A group of its own per run, so that a CRD left behind by an interrupted run is never in the way.
@@ -22,8 +24,8 @@ afterAll(async () => {
 
 describe('OptionalInformer', () => {
   it('is synced and empty without its CRD, follows the type once it is served, and announces its objects deleted with it', async () => {
-    const crds = new Informer<KubernetesObject>(kc, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' });
-    const gadgets = new OptionalInformer<KubernetesObject>(kc, { apiVersion: `${group}/v1`, kind: 'Gadget' }, crdName, crds);
+    const crds = new Informer<KubernetesObject>(client, { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' });
+    const gadgets = new OptionalInformer<KubernetesObject>(client, { apiVersion: `${group}/v1`, kind: 'Gadget' }, crdName, crds);
     const seen: string[] = [];
     gadgets.subscribe((type, object) => seen.push(`${type} ${object.metadata!.name}`));
     await crds.start();

@@ -7,7 +7,8 @@
 // - when the CRD is deleted (the API server deletes every object of the type with it), it stops
 //   that informer and announces each object it held as deleted.
 // Until then it is an empty cache, and it counts as synced: there is nothing to list.
-import type { KubeConfig, KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubernetesObject, V1CustomResourceDefinition } from '@kubernetes/client-node';
+import type { KubeClient } from './kube-client.ts';
 import { Informer, type Handler, type InformerOptions, type ResourceType } from './informer.ts';
 
 /** What this needs from the informer of CustomResourceDefinitions. */
@@ -25,11 +26,11 @@ export class OptionalInformer<T extends KubernetesObject> {
   #inner?: Informer<T>;
   #started = false;
 
-  constructor(kubeConfig: KubeConfig, type: ResourceType, crdName: string, crds: CrdSource, options: InformerOptions = {}) {
+  constructor(client: KubeClient, type: ResourceType, crdName: string, crds: CrdSource, options: InformerOptions = {}) {
     this.type = type;
     this.#crdName = crdName;
     this.#crds = crds;
-    this.#make = () => new Informer<T>(kubeConfig, type, options);
+    this.#make = () => new Informer<T>(client, type, options);
     crds.subscribe((event, crd) => {
       if (crd.metadata?.name !== crdName || !this.#started) return;
       if (event === 'delete') this.#forget();

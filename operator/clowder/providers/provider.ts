@@ -10,12 +10,20 @@
 // Provide): what the env itself makes or checks for that mode, once for all its apps (MinIO's
 // server, Kafka's cluster, the env's ServiceAccount). The env reconcile runs these halves in the
 // same order as the app halves (order.ts), on an EnvBuild.
-import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Namespace, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1CronJob, V1Deployment, V1Namespace, V1NetworkPolicy, V1NetworkPolicyIngressRule, V1Secret, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 import type { AppConfig } from '../client/app-config.ts';
 import type { ClowdApp, ClowdAppRef, ClowdEnvironment } from '../api.ts';
 import type { Tracked } from '../config/hash-cache.ts';
 import type { Settings } from '../settings.ts';
 import type { StrimziKind, StrimziObject } from './kafka/operator.ts';
+
+/**
+ * A NetworkPolicy as the API server spells it. client-node's model calls an ingress rule's `from`
+ * `_from` (a reserved word in its generator) and renames it when it serializes; we send plain JSON.
+ */
+export type NetworkPolicy = Omit<V1NetworkPolicy, 'spec'> & {
+  spec: Omit<NonNullable<V1NetworkPolicy['spec']>, 'ingress'> & { ingress?: (Omit<V1NetworkPolicyIngressRule, '_from'> & { from?: V1NetworkPolicyIngressRule['_from'] })[] };
+};
 
 /** Read access to the cluster, from the informers' caches: no API request. */
 export interface Lookup {

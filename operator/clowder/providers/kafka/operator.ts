@@ -14,14 +14,14 @@
 // - KafkaConnect `<connect>` and KafkaUser `<env>-connect` in `<cns>` (env pass)
 // - Secret `<env>-<secret>-clowder-copy` per pull secret in `<kns>` and `<cns>`, for Strimzi's pods (env pass)
 // - KafkaTopic `<topicName>` and KafkaUser `<env>-<app>` in `<kns>` (app pass)
-import type { KubernetesObject, V1ConfigMap, V1NetworkPolicy, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
 import type { ClowdEnvironment } from '../../api.ts';
 import type { BrokerConfig } from '../../client/app-config.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
 import type { Settings } from '../../settings.ts';
 import { pullSecretCopies } from '../pullsecrets/default.ts';
 import { apiError } from '../../../runtime/api-error.ts';
-import { ProviderError, type AppBuild, type EnvBuild, type Lookup } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild, type Lookup, type NetworkPolicy } from '../provider.ts';
 
 export const STRIMZI = 'kafka.strimzi.io/v1beta2';
 /** The kinds this mode writes or counts; each needs its CRD, which only Strimzi installs. */
@@ -192,14 +192,14 @@ function kafkaObjects(env: ClowdEnvironment, targetNamespace: string, appNamespa
       },
     },
   };
-  const policy: V1NetworkPolicy = {
+  const policy: NetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name, namespace, labels: envLabels(env), ownerReferences: ownedBy(env) },
     spec: {
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ _from: appNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } })) }],
+      ingress: [{ from: appNamespaces.map((ns) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } })) }],
     },
   };
   return [metrics, policy, cluster];

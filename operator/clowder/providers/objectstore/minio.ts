@@ -9,13 +9,13 @@
 // - PersistentVolumeClaim `<env>-minio` (only with `objectStore.pvc: true`)
 // - NetworkPolicy `allow-from-<operator namespace>-namespace`, so the operator may reach MinIO
 //   even where a default-deny policy is in place
-import type { KubernetesObject, V1Deployment, V1NetworkPolicy, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Deployment, V1PersistentVolumeClaim, V1Secret, V1Service } from '@kubernetes/client-node';
 import { createHash, createHmac } from 'node:crypto';
 import type { ClowdEnvironment } from '../../api.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
 import { ALPHANUMERIC, randomString } from '../../random.ts';
 import type { Settings } from '../../settings.ts';
-import { ProviderError, type AppBuild, type EnvBuild } from '../provider.ts';
+import { ProviderError, type AppBuild, type EnvBuild, type NetworkPolicy } from '../provider.ts';
 
 const PORT = 9000;
 
@@ -93,14 +93,14 @@ function minioObjects(env: ClowdEnvironment, targetNamespace: string, settings: 
       ports: [{ name: 'minio', port: PORT, targetPort: PORT, protocol: 'TCP' }],
     },
   };
-  const policy: V1NetworkPolicy = {
+  const policy: NetworkPolicy = {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: { name: `allow-from-${operatorNamespace}-namespace`, namespace: targetNamespace, labels: envLabels(env), ownerReferences: ownedBy(env) },
     spec: {
       podSelector: {},
       policyTypes: ['Ingress'],
-      ingress: [{ _from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': operatorNamespace } } }] }],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': operatorNamespace } } }] }],
     },
   };
   const objects: KubernetesObject[] = [policy, service, deployment];
