@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { waitFor as poll } from '../patterns/wait-for.ts';
 import { FAKE_TAINT } from '../kind/local.ts';
+import { KubeClient } from '../operator/runtime/kube-client.ts';
 
 /** Whether containers really run: suites of running pods skip on kwok's fake nodes alone. */
 export { clusterRunsContainers } from '../patterns/runner.ts';
@@ -13,6 +14,11 @@ export function testKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(inject('kubeconfig'));
   return kc;
+}
+
+/** The operators' client for the same cluster: what the runtime and the operators built on it take. */
+export function testClient(kc = testKubeConfig()): KubeClient {
+  return new KubeClient(kc);
 }
 
 /**
