@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec, ClowdEnvironment } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
@@ -16,6 +16,7 @@ import { clowderTest } from './testing/harness.ts';
 import { installStrimziCrds, removeStrimziCrds } from './strimzi-crds.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const suffix = randomBytes(3).toString('hex');
 const [ai, noKafka, noCa] = ['ai', 'no-kafka', 'no-ca'].map((n) => `${n}-${suffix}`);
@@ -50,7 +51,7 @@ const t = clowderTest('clowder-app-interface', {
 const { clowd } = t;
 
 afterAll(async () => {
-  await removeStrimziCrds(kc);
+  await removeStrimziCrds(client);
   await new Promise((resolve) => server?.close(resolve));
 });
 
@@ -113,7 +114,7 @@ describe('§15.4 kafka app-interface', () => {
     expect(await failed(() => clowd.readApp(t.ns.name, 'events'))).toBe(`runapp: kafka: Missing dependencies: [source: kafka, details: No KafkaTopic named 'ev' found in namespace '${t.ns.name}']`);
 
     // Strimzi's part, played by the test: its KafkaTopic kind (Strimzi's CRD) and the topic.
-    await installStrimziCrds(kc, ['KafkaTopic']);
+    await installStrimziCrds(client, ['KafkaTopic']);
     const topic = { apiVersion: 'kafka.strimzi.io/v1beta2', kind: 'KafkaTopic', metadata: { name: 'ev' }, spec: {} };
     await waitFor('the KafkaTopic kind', () => kc.makeApiClient(CustomObjectsApi)
       .createNamespacedCustomObject({ group: 'kafka.strimzi.io', version: 'v1beta2', plural: 'kafkatopics', namespace: t.ns.name, body: topic }).catch(() => undefined));

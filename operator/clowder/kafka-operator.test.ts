@@ -6,7 +6,7 @@
 import { CoreV1Api, CustomObjectsApi, NetworkingV1Api } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp, ClowdAppSpec } from './api.ts';
 import type { AppConfig } from './client/app-config.ts';
 import { validateAppConfig } from './config/schema.ts';
@@ -15,6 +15,7 @@ import { clowderTest } from './testing/harness.ts';
 import { installStrimziCrds, removeStrimziCrds } from './strimzi-crds.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const suffix = randomBytes(3).toString('hex');
@@ -33,7 +34,7 @@ const ready = { conditions: [{ type: 'Ready', status: 'True' }], observedGenerat
 const t = clowderTest('clowder-kafka', {
   setup: async () => {
     // A cluster without Strimzi, whatever an earlier run left behind.
-    await removeStrimziCrds(t.kc);
+    await removeStrimziCrds(client);
     await core.createNamespacedSecret({ namespace: t.ns.name, body: { metadata: { name: 'registry' }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': b64('{"auths":{}}') } } });
     await t.createEnv(environment(strimzi, { kafka: { mode: 'operator' }, pullSecrets: [{ name: 'registry', namespace: t.ns.name }] }));
   },
@@ -43,7 +44,7 @@ const t = clowderTest('clowder-kafka', {
 const { clowd } = t;
 
 afterAll(async () => {
-  await removeStrimziCrds(t.kc);
+  await removeStrimziCrds(client);
 });
 
 async function failure(name: string, env: string, spec: Partial<ClowdAppSpec>) {
@@ -66,7 +67,7 @@ describe('§15.3 Kafka operator mode', () => {
   });
 
   it('with Strimzi (played here by the test) it writes Clowder\'s Kafka, KafkaConnect, KafkaTopic and KafkaUsers and builds the brokers', async () => {
-    await installStrimziCrds(kc);
+    await installStrimziCrds(client);
     const tns = (await clowd.readEnv(strimzi)).status!.targetNamespace!;
     const kafka = await waitFor('the Kafka object', () => strimziObject('kafkas', tns, strimzi).catch(() => undefined));
     expect(kafka.metadata.labels).toEqual({ env: strimzi });
@@ -190,7 +191,7 @@ describe('§15.3 Kafka operator mode', () => {
   });
 
   it('when Strimzi goes away the operator stops following its kinds, and the env says what is missing again', async () => {
-    await removeStrimziCrds(kc);
+    await removeStrimziCrds(client);
     // On the way it may first fail for the Kafka that went with its CRD ("no listeners yet").
     const missing = 'kafka: mode operator needs the Strimzi operator: the CRD kafkas.kafka.strimzi.io is not installed: ';
     await waitFor('the env to say Strimzi is missing', async () => (condition(await clowd.readEnv(strimzi), 'ReconciliationFailed')?.message === missing ? true : undefined));

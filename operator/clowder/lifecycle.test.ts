@@ -5,14 +5,14 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node'
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { testKubeConfig, waitFor } from '../../test/cluster.ts';
-import { CountingKubeConfig } from '../config-watcher/testing/fixtures.ts';
+import { CountingKubeClient } from '../config-watcher/testing/fixtures.ts';
 import type { ClowdApp, ClowdEnvironment } from './api.ts';
 import { clowdApp, condition, environment, reconciled } from './testing/fixtures.ts';
 import { clowderTest } from './testing/harness.ts';
 
-// The operator talks through a KubeConfig that counts every request that is not a GET.
-const kc = new CountingKubeConfig();
-kc.loadFromString(testKubeConfig().exportConfig());
+// The operator talks through a client that counts every request that is not a GET.
+const kc = testKubeConfig();
+const client = new CountingKubeClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const envName = `life-${randomBytes(3).toString('hex')}`;
@@ -21,7 +21,7 @@ const t = clowderTest('clowder-life', {
   setup: async () => {
     await t.createEnv(environment(envName));
   },
-  operator: { kubeConfig: kc },
+  operator: { client },
 });
 const { clowd } = t;
 
@@ -111,7 +111,7 @@ describe('§0 generation stability', () => {
 
     // Queue every env and app again, as the periodic resync does, and wait until each was
     // reconciled once more: nothing may have been written meanwhile.
-    const writes = kc.writes.length;
+    const writes = client.writes.length;
     const done = (name: string) => t.operator.metrics.total(name, 'success') + t.operator.metrics.total(name, 'error');
     const before = { env: done('clowdenvironment'), app: done('clowdapp') };
     const envs = t.operator.caches.envs.list();
@@ -120,7 +120,7 @@ describe('§0 generation stability', () => {
     for (const a of allApps) t.operator.controllers.app.queue.add(`${a.metadata!.namespace}/${a.metadata!.name}`);
     await waitFor('the resync to finish', async () =>
       done('clowdenvironment') >= before.env + envs.length && done('clowdapp') >= before.app + allApps.length ? true : undefined);
-    expect(kc.writes.slice(writes)).toEqual([]);
+    expect(client.writes.slice(writes)).toEqual([]);
     expect((await deployment('stable-api')).metadata!.generation).toBe(1);
   });
 });

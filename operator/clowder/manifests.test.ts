@@ -6,11 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { resolveBinaries } from '../../kind/binaries.ts';
-import { testKubeConfig, testNamespace } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace } from '../../test/cluster.ts';
 import { clowdApp, clowdClient, environment } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const extensions = kc.makeApiClient(ApiextensionsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const clowd = clowdClient(kc);
@@ -18,7 +19,7 @@ let ns: Awaited<ReturnType<typeof testNamespace>>;
 const envName = `crd-${randomBytes(3).toString('hex')}`;
 
 beforeAll(async () => {
-  await installCrds(kc);
+  await installCrds(client);
   ns = await testNamespace(kc, 'clowder-crds');
 });
 afterAll(async () => {

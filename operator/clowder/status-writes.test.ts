@@ -4,13 +4,14 @@
 // not show up in the log as failures.
 import { randomBytes } from 'node:crypto';
 import { expect, it } from 'vitest';
-import { testKubeConfig, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, waitFor } from '../../test/cluster.ts';
 import type { ClowdApp } from './api.ts';
 import { clowdApp, environment, reconciled } from './testing/fixtures.ts';
 import { clowderTest } from './testing/harness.ts';
 import { ObjectWriter } from './object-writer.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const suffix = randomBytes(3).toString('hex');
 const envNames = [0, 1, 2, 3].map((i) => `status-${suffix}-${i}`);
 
@@ -22,7 +23,7 @@ it('writes status from a copy older than the object on the server', async () => 
   const stale = (await clowd.createApp(clowdApp('stale', t.ns.name, envNames[0], [], { disabled: true }))) as ClowdApp;
   await clowd.patchApp(t.ns.name, 'stale', [{ op: 'add', path: '/metadata/labels', value: { touched: 'yes' } }]);
   const status = { ready: false, deployments: { managedDeployments: 0, readyDeployments: 0 }, conditions: [] };
-  expect(await new ObjectWriter(kc).writeStatus(stale, status)).toBe(true);
+  expect(await new ObjectWriter(client).writeStatus(stale, status)).toBe(true);
   const live = await clowd.readApp(t.ns.name, 'stale');
   expect(live.metadata!.resourceVersion).not.toBe(stale.metadata!.resourceVersion);
   expect(live.status).toEqual(status);

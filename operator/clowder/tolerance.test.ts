@@ -6,13 +6,14 @@ import { ApiextensionsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { API_VERSION, GROUP, VERSION, type ClowdApp, type ClowdEnvironment } from './api.ts';
 import { allowClowderPods, clowdApp, clowdClient, condition, environment, reconciled } from './testing/fixtures.ts';
 import { installCrds } from './install-crds.ts';
 import { clowderOperator } from './operator.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const extensions = kc.makeApiClient(ApiextensionsV1Api);
 const clowd = clowdClient(kc);
@@ -20,12 +21,12 @@ const envName = `tolerant-${randomBytes(3).toString('hex')}`;
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 
 beforeAll(async () => {
-  await installCrds(kc);
+  await installCrds(client);
   ns = await testNamespace(kc, 'clowder-tolerance');
   await allowClowderPods(kc, ns.name);
 });
 afterAll(async () => {
-  await installCrds(kc); // in case a test stopped while the CRD was relaxed
+  await installCrds(client); // in case a test stopped while the CRD was relaxed
   await ns?.remove();
 });
 
@@ -69,10 +70,10 @@ describe('an object an older CRD accepted', () => {
     await extensions.replaceCustomResourceDefinition({ name: crd, body: strict });
     await waitFor('the relaxed CRD to serve', async () =>
       (await create('clowdapps', { apiVersion: API_VERSION, kind: 'ClowdApp', metadata: { name: 'no-spec' } })) === 'accepted' ? true : undefined);
-    await installCrds(kc);
+    await installCrds(client);
 
     const lines: string[] = [];
-    const operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: (line) => lines.push(line) });
+    const operator = clowderOperator({ client, informerBackoffMs: 50, log: (line) => lines.push(line) });
     await operator.manager.start();
     await operator.manager.leading;
     try {

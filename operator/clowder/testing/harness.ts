@@ -4,7 +4,8 @@
 // still runs to release them, then the operator stops, then the namespaces go.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../../test/cluster.ts';
+import type { KubeClient } from '../../runtime/kube-client.ts';
 import type { ClowdEnvironment } from '../api.ts';
 import { installCrds } from '../install-crds.ts';
 import { clowderOperator, type ClowderOptions } from '../operator.ts';
@@ -14,6 +15,8 @@ type TestNamespace = Awaited<ReturnType<typeof testNamespace>>;
 
 export interface ClowderTest {
   readonly kc: KubeConfig;
+  /** The operators' client, on the same cluster. */
+  readonly client: KubeClient;
   readonly clowd: ReturnType<typeof clowdClient>;
   /** The file's own namespace, where its apps live. */
   readonly ns: TestNamespace;
@@ -29,7 +32,6 @@ export interface ClowderTest {
 }
 
 interface Options {
-  kubeConfig?: KubeConfig;
   /** Where the namespaces' pods go: kwok's fake nodes (the default), or the real node. */
   pods?: 'fake' | 'real';
   /** Runs before the operator starts: Secrets, environments and whatever else it should find. */
@@ -38,7 +40,8 @@ interface Options {
 }
 
 export function clowderTest(prefix: string, options: Options = {}): ClowderTest {
-  const kc = options.kubeConfig ?? testKubeConfig();
+  const kc = testKubeConfig();
+  const client = testClient(kc);
   const clowd = clowdClient(kc);
   const namespaces: TestNamespace[] = [];
   const envs: string[] = [];
@@ -47,6 +50,7 @@ export function clowderTest(prefix: string, options: Options = {}): ClowderTest 
 
   const test: ClowderTest = {
     kc,
+    client,
     clowd,
     lines,
     get ns() {
@@ -73,10 +77,10 @@ export function clowderTest(prefix: string, options: Options = {}): ClowderTest 
   };
 
   beforeAll(async () => {
-    await installCrds(kc);
+    await installCrds(client);
     await test.namespace(prefix);
     await options.setup?.(test);
-    operator = clowderOperator({ kubeConfig: kc, informerBackoffMs: 50, log: (line) => lines.push(line), ...options.operator });
+    operator = clowderOperator({ client, informerBackoffMs: 50, log: (line) => lines.push(line), ...options.operator });
     await operator.manager.start();
     await operator.manager.leading;
   });
