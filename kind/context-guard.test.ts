@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { $ } from 'zx';
 import { binaryCacheDir } from './binaries.ts';
-import { kubectlKubeConfig } from './context-guard.ts';
+import { clusterOf, kubectlKubeconfig } from './kubeconfig.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfigs-'));
 const kubectl = join(binaryCacheDir(), 'kubectl');
@@ -39,7 +39,7 @@ describe('the current context and its server, as kubectl resolves them', () => {
   ])('KUBECONFIG=%s', async (_, files) => {
     const env = { ...process.env, KUBECONFIG: files.join(delimiter) };
     const theirs = await $({ quiet: true, env })`${kubectl} config view --minify -o jsonpath=${'{.current-context} {.clusters[0].cluster.server}'}`;
-    const kc = kubectlKubeConfig(env);
-    expect(`${kc.getCurrentContext()} ${kc.getCurrentCluster()?.server}`).toBe(theirs.stdout);
+    const ours = kubectlKubeconfig(env);
+    expect(`${ours.currentContext} ${clusterOf(ours)?.server}`).toBe(theirs.stdout);
   });
 });

@@ -1,57 +1,31 @@
 // Every command that changes a cluster goes through this guard first. Attendees often have a
 // work cluster in their kubeconfig; a workshop step that deletes a namespace must never reach it.
 // So we act only on the workshop's own clusters, unless the user names another context explicitly.
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+// The guard works on plain kubeconfig data and loads no @kubernetes/client-node, so that the
+// operator, which talks to the API server with its own small client, never loads that package;
+// client-node-config.ts gives the commands that use client-node a guarded KubeConfig.
+import { clusterOf, contextNamed, kubectlKubeconfig, type KubeconfigData } from './kubeconfig.ts';
 import { clusterIdentity, knownClusters } from './known-clusters.ts';
 import { WORKSHOP_CONTEXTS } from './workshop.ts';
 
 export class WrongContextError extends Error {}
 
 /**
- * The kubeconfig exactly as kubectl reads it, so that the guard checks the context kubectl would
- * use: the files of KUBECONFIG in order (missing ones skipped), or ~/.kube/config when it is unset
- * or empty. The first file that sets current-context wins, and a cluster, user or context defined
- * in several files is the first file's. (client-node's loadFromDefault lets a later file's
- * current-context win and refuses repeated names.)
- */
-export function kubectlKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfig {
-  const listed = (env.KUBECONFIG ?? '').split(delimiter).filter(Boolean);
-  const files = (listed.length ? listed : [join(env.HOME || homedir(), '.kube', 'config')]).filter((file) => existsSync(file));
-  const merged = { clusters: [] as Cluster[], users: [] as User[], contexts: [] as Context[], currentContext: '' };
-  const addNew = <T extends { name: string }>(into: T[], items: T[]) => {
-    for (const item of items) if (!into.some((known) => known.name === item.name)) into.push(item);
-  };
-  for (const file of files) {
-    const one = new KubeConfig();
-    one.loadFromFile(file); // relative certificate paths become relative to the file, as in kubectl
-    addNew(merged.clusters, one.getClusters());
-    addNew(merged.users, one.getUsers());
-    addNew(merged.contexts, one.getContexts());
-    merged.currentContext ||= one.getCurrentContext();
-  }
-  const kc = new KubeConfig();
-  kc.loadFromOptions(merged);
-  return kc;
-}
-
-/**
- * Returns a KubeConfig set to the context we may act on: a workshop context (by name) that points
- * at a cluster the kit made (by its API server's address and CA, see known-clusters.ts).
+ * Returns the kubeconfig set to the context we may act on: a workshop context (by name) that
+ * points at a cluster the kit made (by its API server's address and CA, see known-clusters.ts).
  * @param explicitContext the value of --context, if the user gave one: then that context is used
  *   as asked, even if it is not a workshop context.
+ * @param kubeconfig by default the user's, as kubectl reads it (see kubeconfig.ts).
  */
-export function guardedKubeConfig(explicitContext?: string, kubeconfig = kubectlKubeConfig(), known = knownClusters()): KubeConfig {
+export function guardedKubeconfig(explicitContext?: string, kubeconfig = kubectlKubeconfig(), known = knownClusters()): KubeconfigData {
+  const { clusters, users, contexts } = kubeconfig;
   if (explicitContext) {
-    if (!kubeconfig.getContextObject(explicitContext)) {
+    if (!contextNamed(kubeconfig, explicitContext)) {
       throw new WrongContextError(`context "${explicitContext}" is not in your kubeconfig`);
     }
-    kubeconfig.setCurrentContext(explicitContext);
-    return kubeconfig;
+    return { clusters, users, contexts, currentContext: explicitContext };
   }
-  const current = kubeconfig.getCurrentContext();
+  const current = kubeconfig.currentContext;
   const useIt = `or pass --context ${current || '<name>'} if you really mean it`;
   if (!WORKSHOP_CONTEXTS.includes(current)) {
     throw new WrongContextError(
@@ -64,9 +38,9 @@ export function guardedKubeConfig(explicitContext?: string, kubeconfig = kubectl
   if (!identity || !known.has(identity)) {
     throw new WrongContextError(
       `refusing to act on kube context "${current}": it has the workshop's name but points at ` +
-        `${kubeconfig.getCurrentCluster()?.server ?? 'no cluster'}, which is not a cluster the kit made (or not with that CA). ` +
+        `${clusterOf(kubeconfig, current)?.server ?? 'no cluster'}, which is not a cluster the kit made (or not with that CA). ` +
         `Run "npm run cluster -- up" (or "up --local") to (re)create it, ${useIt}.`,
     );
   }
-  return kubeconfig;
+  return { clusters, users, contexts, currentContext: current };
 }

@@ -1,10 +1,10 @@
 // The kind path: a real cluster in Docker containers, for what only running containers can
 // show (traffic through Services and Ingress, sidecars serving files). Every step is a plain
 // kind/kubectl/docker command, printed as it runs, so attendees can repeat it by hand.
-import { KubeConfig } from '@kubernetes/client-node';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { forgetCluster, rememberCluster } from './known-clusters.ts';
+import { parseKubeconfig, type KubeconfigData } from './kubeconfig.ts';
 import { CLUSTER_NAME, KIND_CONTEXT } from './workshop.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -36,7 +36,7 @@ export async function up(): Promise<void> {
   } else {
     await $({ verbose: true })`kind create cluster --name ${CLUSTER_NAME} --config ${join(root, 'kind', 'cluster.yaml')}`;
   }
-  rememberCluster(await kindKubeConfig(), KIND_CONTEXT);
+  rememberCluster(await kindKubeconfig(), KIND_CONTEXT);
   await $({ verbose: true })`kubectl --context ${KIND_CONTEXT} apply -f ${INGRESS_MANIFEST}`;
   await $({ verbose: true })`kubectl --context ${KIND_CONTEXT} wait --namespace ingress-nginx --for=condition=Available deployment/ingress-nginx-controller --timeout=300s`;
   await loadWorkshopImage();
@@ -57,15 +57,13 @@ export async function loadPostgresImage(): Promise<void> {
 }
 
 export async function down(): Promise<void> {
-  if (await kindClusterExists()) forgetCluster(await kindKubeConfig(), KIND_CONTEXT);
+  if (await kindClusterExists()) forgetCluster(await kindKubeconfig(), KIND_CONTEXT);
   await $({ verbose: true })`kind delete cluster --name ${CLUSTER_NAME}`;
 }
 
 /** kind's own kubeconfig for the cluster: its API server's address and CA, whatever the user's kubeconfig says. */
-async function kindKubeConfig(): Promise<KubeConfig> {
-  const kc = new KubeConfig();
-  kc.loadFromString((await $({ quiet: true })`kind get kubeconfig --name ${CLUSTER_NAME}`).stdout);
-  return kc;
+async function kindKubeconfig(): Promise<KubeconfigData> {
+  return parseKubeconfig((await $({ quiet: true })`kind get kubeconfig --name ${CLUSTER_NAME}`).stdout);
 }
 
 export async function status(): Promise<string> {

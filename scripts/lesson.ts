@@ -10,7 +10,7 @@ import { findLesson, lessons } from '../patterns/catalog.ts';
 import type { Lesson, Step } from '../patterns/lesson.ts';
 import { logTail, programsDir, runningPrograms } from '../patterns/programs.ts';
 import { cannotRun, doStep, openContext, resetLesson, verifyLesson, type OpenContext, type TranscriptEvent } from '../patterns/runner.ts';
-import { guardedKubeConfig } from '../kind/context-guard.ts';
+import { guardedKubeConfig } from '../kind/client-node-config.ts';
 
 const USAGE = 'usage: npm run lesson -- list | status | run <id> [--step N] | check <id> [--step N] | verify <id> | reset <id>  [--context <name>]';
 

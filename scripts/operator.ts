@@ -14,17 +14,12 @@
 // cluster there is one replica, so no leader election.
 // --port is that of /metrics and /healthz on 127.0.0.1: by default a free one, printed once it
 // runs, so that the operators of two lessons never compete for one port.
-import type { KubeConfig } from '@kubernetes/client-node';
+// The guard reads the kubeconfig as plain data, and each program imports its own modules only when
+// it runs: so a program that talks to the API server without @kubernetes/client-node never loads
+// that package (about 60 MB of memory).
 import { parseArgs } from 'node:util';
-import { configMapController } from '../operator/config-map-controller/controller.ts';
-import { startNaiveLoop } from '../operator/config-map-controller/naive-loop.ts';
-import { installCrd } from '../operator/config-watcher/install-crd.ts';
-import { configWatcherOperator } from '../operator/config-watcher/operator.ts';
-import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
-import { clowderOperator } from '../operator/clowder/operator.ts';
-import { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } from '../operator/clowder/settings.ts';
-import { preparePostgresDatabaseOperator } from '../patterns/11-external-resource/run-operator.ts';
-import { guardedKubeConfig } from '../kind/context-guard.ts';
+import { guardedKubeconfig } from '../kind/context-guard.ts';
+import type { KubeconfigData } from '../kind/kubeconfig.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -41,23 +36,45 @@ interface Running {
 }
 
 /** Starts each program; resolves once it is running. */
-const programs: Record<string, (kubeConfig: KubeConfig) => Promise<Running>> = {
-  'naive-loop': async (kubeConfig) => ({ stop: await startNaiveLoop(kubeConfig, requiredNamespace()) }),
-  'config-map-controller': async (kubeConfig) => started(configMapController(kubeConfig, requiredNamespace())),
-  'config-watcher': async (kubeConfig) => {
+const programs: Record<string, (kubeconfig: KubeconfigData) => Promise<Running>> = {
+  'naive-loop': async (kubeconfig) => {
+    const { startNaiveLoop } = await import('../operator/config-map-controller/naive-loop.ts');
+    return { stop: await startNaiveLoop(await kubeConfigOf(kubeconfig), requiredNamespace()) };
+  },
+  'config-map-controller': async (kubeconfig) => {
+    const { configMapController } = await import('../operator/config-map-controller/controller.ts');
+    return started(configMapController(await kubeConfigOf(kubeconfig), requiredNamespace()));
+  },
+  'config-watcher': async (kubeconfig) => {
+    const { installCrd } = await import('../operator/config-watcher/install-crd.ts');
+    const { configWatcherOperator } = await import('../operator/config-watcher/operator.ts');
+    const kubeConfig = await kubeConfigOf(kubeconfig);
     await installCrd(kubeConfig);
     return started(configWatcherOperator({ kubeConfig, namespace: values.namespace, health: { port: Number(values.port) } }).manager);
   },
-  clowder: async (kubeConfig) => {
-    await installClowderCrds(kubeConfig);
+  clowder: async (kubeconfig) => {
+    const { installCrds } = await import('../operator/clowder/install-crds.ts');
+    const { clowderOperator } = await import('../operator/clowder/operator.ts');
+    const { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } = await import('../operator/clowder/settings.ts');
+    const kubeConfig = await kubeConfigOf(kubeconfig);
+    await installCrds(kubeConfig);
     const config = values.config === 'none' ? DEFAULT_SETTINGS : readConfig(values.config ?? WORKSHOP_CONFIG);
     const settings = withPostgresImages(values['postgres-image'] ?? [], config);
     const resyncMs = values['resync-seconds'] ? Number(values['resync-seconds']) * 1000 : undefined;
     return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings, resyncMs }).manager);
   },
-  'postgres-database': async (kubeConfig) =>
-    started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager),
+  'postgres-database': async (kubeconfig) => {
+    const { preparePostgresDatabaseOperator } = await import('../patterns/11-external-resource/run-operator.ts');
+    const kubeConfig = await kubeConfigOf(kubeconfig);
+    return started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager);
+  },
 };
+
+/** The guarded kubeconfig as a client-node KubeConfig, for the programs built on client-node. */
+async function kubeConfigOf(kubeconfig: KubeconfigData) {
+  const { toKubeConfig } = await import('../kind/client-node-config.ts');
+  return toKubeConfig(kubeconfig);
+}
 
 async function started(manager: { start(): Promise<void>; stop(): Promise<void>; url?: string }): Promise<Running> {
   await manager.start();
@@ -73,9 +90,9 @@ try {
   const name = positionals[0] ?? '';
   const start = programs[name];
   if (!start) throw new Error(`unknown operator "${name}"; choose one of: ${Object.keys(programs).join(', ')}`);
-  const kubeConfig = guardedKubeConfig(values.context);
-  console.error(`${name}: context ${kubeConfig.getCurrentContext()}`);
-  const running = await start(kubeConfig);
+  const kubeconfig = guardedKubeconfig(values.context);
+  console.error(`${name}: context ${kubeconfig.currentContext}`);
+  const running = await start(kubeconfig);
   console.error(`${name}: running${running.url ? `; metrics and health on ${running.url}` : ''} (Ctrl-C stops)`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
-import { guardedKubeConfig } from '../kind/context-guard.ts';
+import { guardedKubeConfig } from '../kind/client-node-config.ts';
 import { buildSite } from './build.ts';
 import { liveApi, STREAM_LIMITS } from './live-api.ts';
 import type { StreamLimits } from './lesson-watch.ts';

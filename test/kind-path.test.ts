@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { guardedKubeConfig } from '../kind/context-guard.ts';
+import { guardedKubeConfig } from '../kind/client-node-config.ts';
 import { INGRESS_MANIFEST, POSTGRES_IMAGE, WORKSHOP_IMAGE } from '../kind/kind.ts';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@
 // Both act on the lesson's namespace (--namespace to change) of the workshop cluster; like every
 // command of the kit, only on a workshop context unless --context names another.
 import { parseArgs } from 'node:util';
-import { guardedKubeConfig } from '../../../kind/context-guard.ts';
+import { guardedKubeConfig } from '../../../kind/client-node-config.ts';
 import { startFront } from './front.ts';
 import { todoNotifier } from './notifier.ts';
 
