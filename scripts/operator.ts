@@ -20,6 +20,7 @@
 import { parseArgs } from 'node:util';
 import { guardedKubeconfig } from '../kind/context-guard.ts';
 import type { KubeconfigData } from '../kind/kubeconfig.ts';
+import { KubeClient } from '../operator/runtime/kube-client.ts';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -38,43 +39,39 @@ interface Running {
 /** Starts each program; resolves once it is running. */
 const programs: Record<string, (kubeconfig: KubeconfigData) => Promise<Running>> = {
   'naive-loop': async (kubeconfig) => {
+    // The lesson's first attempt is written on client-node, as a newcomer would write it.
     const { startNaiveLoop } = await import('../operator/config-map-controller/naive-loop.ts');
-    return { stop: await startNaiveLoop(await kubeConfigOf(kubeconfig), requiredNamespace()) };
+    const { toKubeConfig } = await import('../kind/client-node-config.ts');
+    return { stop: await startNaiveLoop(toKubeConfig(kubeconfig), requiredNamespace()) };
   },
   'config-map-controller': async (kubeconfig) => {
     const { configMapController } = await import('../operator/config-map-controller/controller.ts');
-    return started(configMapController(await kubeConfigOf(kubeconfig), requiredNamespace()));
+    return started(configMapController(new KubeClient(kubeconfig), requiredNamespace()));
   },
   'config-watcher': async (kubeconfig) => {
     const { installCrd } = await import('../operator/config-watcher/install-crd.ts');
     const { configWatcherOperator } = await import('../operator/config-watcher/operator.ts');
-    const kubeConfig = await kubeConfigOf(kubeconfig);
-    await installCrd(kubeConfig);
-    return started(configWatcherOperator({ kubeConfig, namespace: values.namespace, health: { port: Number(values.port) } }).manager);
+    const client = new KubeClient(kubeconfig);
+    await installCrd(client);
+    return started(configWatcherOperator({ client, namespace: values.namespace, health: { port: Number(values.port) } }).manager);
   },
   clowder: async (kubeconfig) => {
     const { installCrds } = await import('../operator/clowder/install-crds.ts');
     const { clowderOperator } = await import('../operator/clowder/operator.ts');
     const { DEFAULT_SETTINGS, readConfig, withPostgresImages, WORKSHOP_CONFIG } = await import('../operator/clowder/settings.ts');
-    const kubeConfig = await kubeConfigOf(kubeconfig);
-    await installCrds(kubeConfig);
+    const client = new KubeClient(kubeconfig);
+    await installCrds(client);
     const config = values.config === 'none' ? DEFAULT_SETTINGS : readConfig(values.config ?? WORKSHOP_CONFIG);
     const settings = withPostgresImages(values['postgres-image'] ?? [], config);
     const resyncMs = values['resync-seconds'] ? Number(values['resync-seconds']) * 1000 : undefined;
-    return started(clowderOperator({ kubeConfig, health: { port: Number(values.port) }, settings, resyncMs }).manager);
+    return started(clowderOperator({ client, health: { port: Number(values.port) }, settings, resyncMs }).manager);
   },
   'postgres-database': async (kubeconfig) => {
     const { preparePostgresDatabaseOperator } = await import('../patterns/11-external-resource/run-operator.ts');
-    const kubeConfig = await kubeConfigOf(kubeconfig);
-    return started((await preparePostgresDatabaseOperator({ kubeConfig, namespace: values.namespace, port: Number(values.port) })).manager);
+    const client = new KubeClient(kubeconfig);
+    return started((await preparePostgresDatabaseOperator({ client, namespace: values.namespace, port: Number(values.port) })).manager);
   },
 };
-
-/** The guarded kubeconfig as a client-node KubeConfig, for the programs built on client-node. */
-async function kubeConfigOf(kubeconfig: KubeconfigData) {
-  const { toKubeConfig } = await import('../kind/client-node-config.ts');
-  return toKubeConfig(kubeconfig);
-}
 
 async function started(manager: { start(): Promise<void>; stop(): Promise<void>; url?: string }): Promise<Running> {
   await manager.start();

@@ -6,18 +6,11 @@
 // object's apiVersion, its kind's plural name, namespace and name. So this file is all of it.
 // Objects travel as the API server's plain JSON: timestamps stay strings, as in kubectl's output.
 // (client-node's types still describe them; they are erased at run time and cost nothing.)
-import type { Cluster, Context, KubernetesListObject, KubernetesObject, User } from '@kubernetes/client-node';
+import type { KubernetesListObject, KubernetesObject, User } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { createInterface } from 'node:readline';
-
-/** A kubeconfig's content; a client-node KubeConfig fits it too. */
-export interface KubeconfigData {
-  clusters: readonly Cluster[];
-  users: readonly User[];
-  contexts: readonly Context[];
-  currentContext: string;
-}
+import type { KubeconfigData } from '../../kind/kubeconfig.ts';
 
 /** The API server refused a request; `body` is its Status, whose message names the reason. */
 export class ApiStatusError extends Error {
@@ -67,6 +60,7 @@ export class KubeClient {
   /** API discovery per apiVersion: which kinds it serves, under which plural names. */
   readonly #resources = new Map<string, Promise<Map<string, Resource>>>();
 
+  /** config: a kubeconfig's content (kind/kubeconfig.ts reads one); a client-node KubeConfig fits too. */
   constructor(config: KubeconfigData) {
     const context = config.contexts.find((c) => c.name === config.currentContext);
     const cluster = config.clusters.find((c) => c.name === context?.cluster);

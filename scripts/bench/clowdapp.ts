@@ -29,6 +29,7 @@ import { auditLog, down, kubeConfigFor, localCluster, processes, up } from '../.
 import { LOCAL_CONTEXT } from '../../kind/workshop.ts';
 import { percentile, round } from './stats.ts';
 import { Informer } from '../../operator/runtime/informer.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { API_VERSION, type ClowdApp } from '../../operator/clowder/api.ts';
 import { clowdApp, clowdClient, condition, environment } from '../../operator/clowder/testing/fixtures.ts';
 import { installCrds } from '../../operator/clowder/install-crds.ts';
@@ -67,7 +68,8 @@ export async function run(args: string[]): Promise<object> {
     await up(cluster, { nodes: Math.max(2, Math.ceil((count * 2) / 100)), auditPolicy: policy, log: () => {} });
     const admin = kubeConfigFor(cluster);
     const clowd = clowdClient(admin);
-    await installCrds(admin);
+    const adminClient = new KubeClient(admin);
+    await installCrds(adminClient);
     await admin.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NAMESPACE } } });
     // Small requests: kwok's fake nodes have finite allocatable memory, and the scheduler
     // honours it; with the usual 512Mi per pod, a hundred apps would not fit.
@@ -76,7 +78,7 @@ export async function run(args: string[]): Promise<object> {
     const idleCreates = await compareCreates(admin);
 
     // Progress is read from a watch of our own (as admin, which the audit policy leaves out).
-    apps = new Informer<ClowdApp>(admin, { apiVersion: API_VERSION, kind: 'ClowdApp', namespace: NAMESPACE });
+    apps = new Informer<ClowdApp>(adminClient, { apiVersion: API_VERSION, kind: 'ClowdApp', namespace: NAMESPACE });
     await apps.start();
     operator = await startOperator(cluster.workdir, admin, operatorLog);
     const apiServer = (await processes(cluster))['kube-apiserver'];
