@@ -100,7 +100,6 @@ export function envReconciler({ client, caches, writer, settings }: EnvReconcile
         outcome.add('created', { kind: 'Secret', ...secret });
       },
       read: (apiVersion, kind, namespace, name) => readObject(client, apiVersion, kind, namespace, name),
-      list: async (apiVersion, kind, namespace, labelSelector) => (await client.list(apiVersion, kind, namespace, labelSelector)).items,
       writeNow: async (object) => {
         const { apiVersion, kind, metadata } = object;
         const live = liveCopy(caches, object) ?? (await readObject(client, apiVersion!, kind!, metadata!.namespace!, metadata!.name!));

@@ -53,8 +53,13 @@ export function clowderOperator(options: ClowderOptions) {
 
   /** The key of the ClowdApp (or ClowdEnvironment) that controls an object, if any. */
   const ownerKey = (kind: string) => (object: KubernetesObject) => ownerKeyIn(object, kind);
-  /** Every kind we write: a deleted or hand-edited object brings its owner back to repair it. */
-  const owned = (kind: string) => Object.values(ownedKinds(caches)).map((informer) => ({ informer, keysFor: ownerKey(kind) }));
+  /**
+   * Every kind we write: a deleted or hand-edited object brings its owner back to repair it. A
+   * Deployment's rollout is a burst of status changes (pods created, ready, available): a second's
+   * wait makes one status write of its owner per burst rather than one per step.
+   */
+  const owned = (kind: string) =>
+    Object.entries(ownedKinds(caches)).map(([ownedKind, informer]) => ({ informer, keysFor: ownerKey(kind), delayMs: ownedKind === 'Deployment' ? 1000 : undefined }));
   const appsOfEnv = (env: string) => caches.apps.list().filter((a) => a.spec?.envName === env).map(keyOf);
   const envsWhere = (test: (env: ClowdEnvironment) => boolean) => caches.envs.list().filter(test).map(keyOf);
   const dependsOn = (app: ClowdApp, name: string) => [...(app.spec?.dependencies ?? []), ...(app.spec?.optionalDependencies ?? [])].includes(name);

@@ -99,8 +99,6 @@ export interface EnvBuild {
   counts: { managed: number; ready: number; managedTopics: number; readyTopics: number };
   createSecretOnce: AppBuild['createSecretOnce'];
   read: AppBuild['read'];
-  /** Lists objects of a kind the caches do not hold, by label selector. */
-  list: (apiVersion: string, kind: string, namespace: string, labelSelector: string) => Promise<KubernetesObject[]>;
   writeNow: AppBuild['writeNow'];
 }
 

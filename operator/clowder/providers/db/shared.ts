@@ -11,7 +11,6 @@
 //   and with `providers.db.pvc` its PersistentVolumeClaim (the largest dbVolumeSize asked for)
 // - app half, in the app namespace, owned by the app: Secret `<app>-db`, the app's credentials
 import type { V1Secret } from '@kubernetes/client-node';
-import pg from 'pg';
 import type { ClowdApp, ClowdEnvironment } from '../../api.ts';
 import type { DatabaseConfig } from '../../client/app-config.ts';
 import { envLabels, ownedBy } from '../../ownership.ts';
@@ -78,6 +77,9 @@ export async function provide(build: AppBuild): Promise<void> {
  * owned by the server's user, whom every app of the env gets.
  */
 async function ensureDatabase(config: DatabaseConfig, serverDatabase: string): Promise<void> {
+  // Loaded here, not at the top: only this mode needs a PostgreSQL client, and loading it costs
+  // every other operator process a few megabytes.
+  const { default: pg } = await import('pg');
   const session = async (database: string, sql?: string) => {
     const client = new pg.Client({
       host: config.hostname, port: config.port, user: config.adminUsername, password: config.adminPassword, database,
