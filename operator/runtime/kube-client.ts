@@ -8,6 +8,7 @@
 // (client-node's types still describe them; they are erased at run time and cost nothing.)
 import type { KubernetesListObject, KubernetesObject, User } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { Agent, request } from 'node:https';
 import { createInterface } from 'node:readline';
 import type { KubeconfigData } from '../../kind/kubeconfig.ts';
@@ -86,9 +87,8 @@ export class KubeClient {
   /** One request; resolves to the parsed JSON answer, rejects with ApiStatusError on a refusal. */
   async request<T>(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {
     const response = await this.#send(method, path, { ...options, idleMs: REQUEST_IDLE_MS });
-    const text = await readAll(response);
-    const body = text ? JSON.parse(text) : undefined;
-    if ((response.statusCode ?? 500) >= 300) throw new ApiStatusError(response.statusCode ?? 500, body ?? {});
+    const body = await readBody(response);
+    if ((response.statusCode ?? 500) >= 300) throw new ApiStatusError(response.statusCode ?? 500, body as object);
     return body as T;
   }
 
@@ -101,10 +101,7 @@ export class KubeClient {
     // byte came by then, the connection is dead (a peer that vanished sends no FIN).
     const idleMs = (Number(query.timeoutSeconds) || 300) * 1000 + REQUEST_IDLE_MS;
     const response = await this.#send('GET', path, { query: { ...query, watch: true }, signal, idleMs });
-    if ((response.statusCode ?? 500) >= 300) {
-      const text = await readAll(response);
-      throw new ApiStatusError(response.statusCode ?? 500, text ? JSON.parse(text) : {});
-    }
+    if ((response.statusCode ?? 500) >= 300) throw new ApiStatusError(response.statusCode ?? 500, (await readBody(response)) as object);
     // One JSON object per line.
     for await (const line of createInterface({ input: response, crlfDelay: Infinity })) {
       if (!line) continue;
@@ -194,7 +191,7 @@ export class KubeClient {
     const token = this.#token();
     if (token) headers.authorization = `Bearer ${token}`;
     else if (this.#user.username) headers.authorization = `Basic ${Buffer.from(`${this.#user.username}:${this.#user.password ?? ''}`).toString('base64')}`;
-    return new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const req = request(url, { method, headers, agent: this.#agent, signal: options.signal }, resolve);
       req.on('error', reject);
       req.setTimeout(options.idleMs, () => req.destroy(new Error(`${method} ${url.pathname}: no answer for ${options.idleMs / 1000} s`)));
@@ -215,8 +212,11 @@ function pem(data: string | undefined, file: string | undefined): Buffer | undef
   return file ? readFileSync(file) : undefined;
 }
 
-async function readAll(stream: AsyncIterable<Buffer>): Promise<string> {
+/** The answer's JSON; a text answer (a 404 for an unknown path, a proxy's page) becomes a Status-like message. */
+async function readBody(response: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  for await (const chunk of response) chunks.push(chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (response.headers['content-type']?.startsWith('application/json')) return JSON.parse(text);
+  return { message: text.trim() || `HTTP ${response.statusCode}` };
 }
