@@ -4,16 +4,17 @@
 // every time it reconciles — not only when an event arrives. Starting up, it lists every
 // ConfigMap, so a change made while it was down is found and applied. Events only say *when*
 // to look again; they are never the only record of what to do.
-import type { KubeConfig, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { Controller } from '../runtime/controller.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { dataHash, podSelector, restart, staleDeployments } from './restart.ts';
 
-export function configMapController(kc: KubeConfig, namespace: string, log = console.error) {
-  const informers = new InformerFactory(kc, { log });
+export function configMapController(client: KubeClient, namespace: string, log = console.error) {
+  const informers = new InformerFactory(client, { log });
   const configMaps = informers.for<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace });
   const deployments = informers.for<V1Deployment>({ apiVersion: 'apps/v1', kind: 'Deployment', namespace });
   const metrics = new Metrics();
@@ -35,12 +36,12 @@ export function configMapController(kc: KubeConfig, namespace: string, log = con
       const outcome = new Outcome();
       const stale = staleDeployments(cm, deployments.list(namespace));
       if (stale.length === 0) return { outcome }; // already right: no write at all
-      await restart(kc, cm, stale);
+      await restart(client, cm, stale);
       for (const d of stale) outcome.add('updated', d, `restarted for data ${dataHash(cm).slice(0, 12)}`);
       return { outcome };
     },
     metrics,
     log,
   });
-  return new Manager({ kubeConfig: kc, informers, controllers: [controller], metrics, health: { port: 0 }, log });
+  return new Manager({ client, informers, controllers: [controller], metrics, health: { port: 0 }, log });
 }

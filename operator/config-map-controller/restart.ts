@@ -8,8 +8,9 @@
 // maxUnavailable, instead of all at once as deleting the pods would. The annotation's value is a
 // hash of the ConfigMap's data, so it also records which data the pods were started with:
 // applying the same hash twice restarts nothing.
-import { KubernetesObjectApi, type KubeConfig, type V1ConfigMap, type V1Deployment } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { apply } from '../runtime/apply.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { configHash } from '../config-watcher/config-watcher.ts';
 
 export const POD_SELECTOR = 'k8spatterns.com/pod-selector';
@@ -40,8 +41,7 @@ export function staleDeployments(cm: V1ConfigMap, deployments: V1Deployment[]): 
 }
 
 /** Rolls each stale Deployment by applying the new hash to its pod template. */
-export async function restart(kc: KubeConfig, cm: V1ConfigMap, stale: V1Deployment[]): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
+export async function restart(client: KubeClient, cm: V1ConfigMap, stale: V1Deployment[]): Promise<void> {
   for (const d of stale) {
     // Only the field we own: server-side apply leaves the rest of the Deployment alone.
     const patch = {
@@ -50,6 +50,6 @@ export async function restart(kc: KubeConfig, cm: V1ConfigMap, stale: V1Deployme
       metadata: { name: d.metadata!.name!, namespace: d.metadata!.namespace! },
       spec: { template: { metadata: { annotations: { [CONFIG_HASH]: dataHash(cm) } } } },
     };
-    await apply(objects, patch, FIELD_MANAGER);
+    await apply(client, patch, FIELD_MANAGER);
   }
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { restartApiServer } from '../../test/restart-api-server.ts';
-import { testNamespace, waitFor } from '../../test/cluster.ts';
+import { testClient, testNamespace, waitFor } from '../../test/cluster.ts';
 import { configHash, GROUP, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
 import { configWatcher, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
@@ -32,7 +32,8 @@ it('recovers from a killed and restarted kube-apiserver, and acts on the next ch
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
-  await installCrd(kc);
+  const client = testClient(kc);
+  await installCrd(client);
   const ns = await testNamespace(kc, 'restart');
   const labels = { app: 'web' };
   await apps.createNamespacedDeployment({ namespace: ns.name, body: deployment('web', labels) });
@@ -42,7 +43,7 @@ it('recovers from a killed and restarted kube-apiserver, and acts on the next ch
   const annotation = async () => (await apps.readNamespacedDeployment({ name: 'web', namespace: ns.name })).spec?.template.metadata?.annotations?.['config-watcher.k8spatterns.com/web'];
 
   const lines: string[] = [];
-  const { manager, caches } = configWatcherOperator({ kubeConfig: kc, namespace: ns.name, informerBackoffMs: 100, log: (l) => lines.push(l) });
+  const { manager, caches } = configWatcherOperator({ client, namespace: ns.name, informerBackoffMs: 100, log: (l) => lines.push(l) });
   await manager.start();
   await manager.leading;
   try {

@@ -2,28 +2,28 @@
 // runtime together. Each test builds its own Deployment, ConfigMap and ConfigWatcher.
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { configHash, FINALIZER, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
-import { configWatcher, CountingKubeConfig, deployment } from './testing/fixtures.ts';
+import { configWatcher, CountingKubeClient, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
 import { configWatcherOperator, type ConfigWatcherOptions } from './operator.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 
 beforeAll(async () => {
-  await installCrd(kc);
+  await installCrd(client);
   ns = await testNamespace(kc, 'config-watcher');
 });
 afterAll(() => ns.remove());
 
 /** Runs the operator on this test's namespace until the returned stop() is called. */
 async function startOperator(options: Partial<ConfigWatcherOptions> = {}) {
-  const operator = configWatcherOperator({ kubeConfig: kc, namespace: ns.name, informerBackoffMs: 50, log: () => {}, ...options });
+  const operator = configWatcherOperator({ client, namespace: ns.name, informerBackoffMs: 50, log: () => {}, ...options });
   await operator.manager.start();
   await operator.manager.leading;
   return operator;
@@ -91,10 +91,9 @@ describe('ConfigWatcher', () => {
 
   it('a change costs exactly three writes; a restart or a resync of a settled one costs none', async () => {
     const s = await scenario('quiet');
-    const counting = new CountingKubeConfig();
-    counting.loadFromFile(inject('kubeconfig'));
+    const counting = new CountingKubeClient(kc);
     const writesSince = (mark: number) => counting.writes.slice(mark).map((w) => w.replace(`/namespaces/${ns.name}/`, '/namespaces/NS/'));
-    const first = await startOperator({ kubeConfig: counting });
+    const first = await startOperator({ client: counting });
     try {
       await readyWatcher(s, hashOf('1'));
       expect(writesSince(0)).toEqual([
@@ -117,7 +116,7 @@ describe('ConfigWatcher', () => {
 
     // A fresh process reconciles everything once, then again on every resync (here every 100 ms).
     const quiet = counting.writes.length;
-    const second = await startOperator({ kubeConfig: counting, resyncMs: 100 });
+    const second = await startOperator({ client: counting, resyncMs: 100 });
     try {
       await waitFor('six reconciles: the initial one and five resyncs', async () =>
         second.metrics.total('config-watcher', 'success') >= 6 ? true : undefined);
@@ -188,8 +187,8 @@ describe('ConfigWatcher', () => {
   it('with two replicas, one leads and the other takes over when it stops', async () => {
     const s = await scenario('ha');
     const leaderElection = (identity: string) => ({ namespace: ns.name, name: 'config-watcher', identity, leaseDurationSeconds: 2, retryMs: 200 });
-    const a = configWatcherOperator({ kubeConfig: kc, namespace: ns.name, log: () => {}, leaderElection: leaderElection('a') });
-    const b = configWatcherOperator({ kubeConfig: kc, namespace: ns.name, log: () => {}, leaderElection: leaderElection('b') });
+    const a = configWatcherOperator({ client, namespace: ns.name, log: () => {}, leaderElection: leaderElection('a') });
+    const b = configWatcherOperator({ client, namespace: ns.name, log: () => {}, leaderElection: leaderElection('b') });
     await a.manager.start();
     await a.manager.leading;
     await b.manager.start(); // b's caches fill, but it waits for the lease

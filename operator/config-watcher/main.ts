@@ -3,13 +3,15 @@
 // watches every namespace, and competes for a Lease in its own namespace, so two replicas can run.
 import { KubeConfig } from '@kubernetes/client-node';
 import { hostname } from 'node:os';
+import { KubeClient } from '../runtime/kube-client.ts';
 import { configWatcherOperator } from './operator.ts';
 
+// client-node only finds and reads the kubeconfig; the operator talks through our own client.
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault(); // in a pod: the ServiceAccount token and the cluster's CA
 
 const { manager } = configWatcherOperator({
-  kubeConfig,
+  client: new KubeClient(kubeConfig),
   leaderElection: {
     namespace: process.env.POD_NAMESPACE ?? 'default',
     name: 'config-watcher',

@@ -7,8 +7,6 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
-  KubernetesObjectApi,
-  loadAllYaml,
   RbacAuthorizationV1Api,
   type KubernetesObject,
   type V1ClusterRoleBinding,
@@ -16,8 +14,10 @@ import {
 } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { parseAllDocuments } from 'yaml';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { apply } from '../runtime/apply.ts';
+import { KubeClient } from '../runtime/kube-client.ts';
 import { configHash, GROUP, PLURAL, VERSION, type ConfigWatcher } from './config-watcher.ts';
 import { configWatcher, deployment } from './testing/fixtures.ts';
 import { installCrd } from './install-crd.ts';
@@ -28,12 +28,12 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const rbac = kc.makeApiClient(RbacAuthorizationV1Api);
-const objects = KubernetesObjectApi.makeApiClient(kc);
+const client = testClient(kc);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let clusterWide = '';
 
 beforeAll(async () => {
-  await installCrd(kc);
+  await installCrd(client);
   ns = await testNamespace(kc, 'manifests');
   clusterWide = `config-watcher-${ns.name}`;
 });
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** The manifest's objects, moved into the test namespace (and cluster-wide names made unique). */
 async function manifest(file: string): Promise<KubernetesObject[]> {
-  const docs = loadAllYaml(await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8')) as KubernetesObject[];
+  const docs = parseAllDocuments(await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS() as KubernetesObject);
   return docs
     .filter((d) => d.kind !== 'Namespace')
     .map((d) => {
@@ -59,7 +59,7 @@ async function manifest(file: string): Promise<KubernetesObject[]> {
 
 describe('manifests', () => {
   it('rbac.yaml gives the operator exactly what it needs', async () => {
-    for (const object of await manifest('rbac.yaml')) await apply(objects, object, 'manifests-test');
+    for (const object of await manifest('rbac.yaml')) await apply(client, object, 'manifests-test');
     const { status } = await core.createNamespacedServiceAccountToken({
       name: 'config-watcher',
       namespace: ns.name,
@@ -76,7 +76,7 @@ describe('manifests', () => {
     const read = () => custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, name: 'web' }) as Promise<ConfigWatcher>;
     const errors: string[] = [];
     const { manager } = configWatcherOperator({
-      kubeConfig: asOperator,
+      client: new KubeClient(asOperator),
       namespace: ns.name,
       leaderElection: { namespace: ns.name, name: 'config-watcher', identity: 'test', leaseDurationSeconds: 5, retryMs: 500 },
       log: (line) => errors.push(line),
@@ -102,7 +102,7 @@ describe('manifests', () => {
   });
 
   it('deployment.yaml runs under the restricted Pod Security Standard', async () => {
-    for (const object of await manifest('deployment.yaml')) await apply(objects, object, 'manifests-test');
+    for (const object of await manifest('deployment.yaml')) await apply(client, object, 'manifests-test');
     // kwok plays the kubelet: the pods exist only if admission accepted them.
     const pods = await waitFor('two operator pods', async () => {
       const items = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=config-watcher' })).items;

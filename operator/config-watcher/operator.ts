@@ -1,10 +1,10 @@
 // Assembles the ConfigWatcher operator from the runtime: three caches, one controller, one
 // manager. The in-cluster entry (main.ts), the CLI (scripts/operator.ts), the tests and the
 // benchmark all build it here, so they all run the same thing.
-import type { KubeConfig, KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
-import { reuseConnections } from '../runtime/connection-reuse.ts';
+import type { KubernetesObject, V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { Controller } from '../runtime/controller.ts';
 import { InformerFactory } from '../runtime/informer-factory.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import type { LeaderElectionOptions } from '../runtime/leader-election.ts';
 import { Manager } from '../runtime/manager.ts';
 import { Metrics } from '../runtime/metrics.ts';
@@ -12,7 +12,7 @@ import { API_VERSION, COMPONENT, KIND, type ConfigWatcher } from './config-watch
 import { configWatcherReconciler } from './reconcile.ts';
 
 export interface ConfigWatcherOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   /** Watch one namespace only; all namespaces when absent. */
   namespace?: string;
   leaderElection?: LeaderElectionOptions;
@@ -27,11 +27,9 @@ export interface ConfigWatcherOptions {
 }
 
 export function configWatcherOperator(options: ConfigWatcherOptions) {
-  const { namespace } = options;
-  // Without this, every request opens a new TLS connection: half of the restart latency.
-  const kubeConfig = reuseConnections(options.kubeConfig);
+  const { client, namespace } = options;
   const log = options.log ?? ((line: string) => console.error(`[${COMPONENT}] ${line}`));
-  const informers = new InformerFactory(kubeConfig, { log, baseBackoffMs: options.informerBackoffMs });
+  const informers = new InformerFactory(client, { log, baseBackoffMs: options.informerBackoffMs });
   const caches = {
     watchers: informers.for<ConfigWatcher>({ apiVersion: API_VERSION, kind: KIND, namespace }),
     configMaps: informers.for<V1ConfigMap>({ apiVersion: 'v1', kind: 'ConfigMap', namespace }),
@@ -51,14 +49,14 @@ export function configWatcherOperator(options: ConfigWatcherOptions) {
           .filter((w) => w.spec.configMap === cm.metadata?.name)
           .map((w) => `${w.metadata!.namespace}/${w.metadata!.name}`),
     }],
-    reconcile: configWatcherReconciler(kubeConfig, caches),
+    reconcile: configWatcherReconciler(client, caches),
     workers: options.workers ?? 4,
     resyncMs: options.resyncMs ?? 10 * 60_000,
     metrics,
     log,
   });
   const manager = new Manager({
-    kubeConfig,
+    client,
     informers,
     controllers: [controller],
     metrics,

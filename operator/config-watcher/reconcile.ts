@@ -15,14 +15,7 @@
 // the cluster, not in our memory, a change made while the operator was down is still seen as a
 // change when it comes back, and a resync of an unchanged ConfigMap finds equal hashes and does
 // nothing: no patch, no status write, no Event.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  type KubeConfig,
-  type V1ConfigMap,
-  type V1Deployment,
-} from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { isDeepStrictEqual } from 'node:util';
 import { apply } from '../runtime/apply.ts';
 import { findCondition, setCondition } from '../runtime/conditions.ts';
@@ -30,16 +23,14 @@ import type { Reconcile } from '../runtime/controller.ts';
 import { recordEvent, type EventRecord } from '../runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../runtime/finalizers.ts';
 import type { Informer } from '../runtime/informer.ts';
+import type { KubeClient } from '../runtime/kube-client.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import {
   COMPONENT,
   configHash,
   FINALIZER,
   fieldManager,
-  GROUP,
   hashAnnotation,
-  PLURAL,
-  VERSION,
   type ConfigWatcher,
 } from './config-watcher.ts';
 
@@ -49,11 +40,7 @@ export interface Caches {
   deployments: Informer<V1Deployment>;
 }
 
-export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches): Reconcile {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
+export function configWatcherReconciler(client: KubeClient, caches: Caches): Reconcile {
   return async function reconcile(key) {
     // ### 1: Load the ConfigWatcher from the cache
     // Gone means deleted and already finalized: nothing is left to do. Everything read from the
@@ -68,14 +55,14 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     if (watcher.metadata?.deletionTimestamp) {
       if (!hasFinalizer(watcher, FINALIZER)) return;
       for (const deployment of await releaseDeployments(watcher, namespace)) outcome.add('updated', deployment, 'annotation removed');
-      await removeFinalizer(objects, watcher, FINALIZER);
+      await removeFinalizer(client, watcher, FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'removed') };
     }
 
     // ### 3: Hold a finalizer, so we get to clean up even if deletion happens while we are down
     // The patch produces an update event, which brings this key back with the new object.
     if (!hasFinalizer(watcher, FINALIZER)) {
-      await addFinalizer(objects, watcher, FINALIZER);
+      await addFinalizer(client, watcher, FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
 
@@ -104,7 +91,7 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
       const rolled: string[] = [];
       for (const deployment of selected) {
         if (deployment.spec?.template.metadata?.annotations?.[hashAnnotation(watcher)] === hash) continue;
-        await apply(objects, templateAnnotation(watcher, deployment, hash), fieldManager(watcher));
+        await apply(client, templateAnnotation(watcher, deployment, hash), fieldManager(watcher));
         rolled.push(deployment.metadata!.name!);
         outcome.add('updated', deployment, `restarted: ConfigMap ${configMap.metadata?.name} changed`);
       }
@@ -160,7 +147,7 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     const released: V1Deployment[] = [];
     for (const deployment of caches.deployments.list(namespace)) {
       if (deployment.spec?.template.metadata?.annotations?.[hashAnnotation(watcher)] === undefined) continue;
-      await apply(objects, templateAnnotation(watcher, deployment, undefined), fieldManager(watcher));
+      await apply(client, templateAnnotation(watcher, deployment, undefined), fieldManager(watcher));
       released.push(deployment);
     }
     return released;
@@ -186,19 +173,12 @@ export function configWatcherReconciler(kubeConfig: KubeConfig, caches: Caches):
     if (changed) {
       // A replace carries the resourceVersion of the object we read; if the ConfigWatcher changed
       // since, the server answers 409 Conflict and the queue retries us with the newer object.
-      await custom.replaceNamespacedCustomObjectStatus({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace: watcher.metadata!.namespace!,
-        name: watcher.metadata!.name!,
-        body: { ...watcher, status },
-      });
+      await client.replace({ ...watcher, status }, { subresource: 'status' });
     }
     // An action is always worth an Event. A warning repeats a condition, so it goes out when the
     // condition appears, not on every re-check.
     const conditionChanged = before?.status !== next.ready.status || before?.reason !== next.ready.reason;
-    if (next.event && (next.event.type === 'Normal' || conditionChanged)) await recordEvent(core, COMPONENT, watcher, next.event);
+    if (next.event && (next.event.type === 'Normal' || conditionChanged)) await recordEvent(client, COMPONENT, watcher, next.event);
     return changed;
   }
 }

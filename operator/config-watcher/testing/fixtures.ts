@@ -1,6 +1,7 @@
 // What the ConfigWatcher tests and the benchmark create: a restricted-compliant Deployment and a
-// ConfigWatcher selecting it, plus a KubeConfig that counts the writes made through it.
-import { KubeConfig, type RequestContext, type V1Deployment } from '@kubernetes/client-node';
+// ConfigWatcher selecting it, plus a client that counts the writes made through it.
+import type { V1Deployment } from '@kubernetes/client-node';
+import { KubeClient } from '../../runtime/kube-client.ts';
 import { API_VERSION, KIND, type ConfigWatcher } from '../config-watcher.ts';
 
 export function deployment(name: string, labels: Record<string, string>, replicas = 2): V1Deployment {
@@ -30,14 +31,15 @@ export function configWatcher(name: string, configMap: string, podSelector: Reco
 }
 
 /**
- * A KubeConfig that notes every request that is not a GET. Every API call made through it (typed
- * clients and watches alike) passes through applySecurityAuthentication, so nothing escapes the count.
+ * A KubeClient that notes every request that is not a GET, as `PATCH /apis/…/name`. Every verb
+ * (create, replace, patch, delete) goes through request(), so no write escapes the count; watches
+ * do not, but they only read.
  */
-export class CountingKubeConfig extends KubeConfig {
+export class CountingKubeClient extends KubeClient {
   readonly writes: string[] = [];
 
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    if (context.getHttpMethod() !== 'GET') this.writes.push(`${context.getHttpMethod()} ${new URL(context.getUrl()).pathname}`);
-    return super.applySecurityAuthentication(context);
+  override request<T>(method: string, path: string, options?: Parameters<KubeClient['request']>[2]): Promise<T> {
+    if (method !== 'GET') this.writes.push(`${method} ${path}`);
+    return super.request<T>(method, path, options);
   }
 }
