@@ -11,6 +11,7 @@ import { configHash, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher 
 import { configWatcher, deployment } from '../../operator/config-watcher/testing/fixtures.ts';
 import { installCrd } from '../../operator/config-watcher/install-crd.ts';
 import { configWatcherOperator } from '../../operator/config-watcher/operator.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { resolveBinaries } from '../../kind/binaries.ts';
 import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { latencyFigures, round, timeChanges } from './stats.ts';
@@ -27,7 +28,8 @@ export async function run(args: string[]): Promise<object> {
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
-    await installCrd(kc);
+    const client = new KubeClient(kc);
+    await installCrd(client);
     const namespace = 'bench';
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     await apps.createNamespacedDeployment({ namespace, body: deployment('web', { app: 'web' }, 1) });
@@ -35,7 +37,7 @@ export async function run(args: string[]): Promise<object> {
     const watcher = configWatcher('web', 'web', { app: 'web' });
     await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, body: watcher });
 
-    const { manager } = configWatcherOperator({ kubeConfig: kc, namespace, log: () => {} });
+    const { manager } = configWatcherOperator({ client, namespace, log: () => {} });
     await manager.start();
     await manager.leading;
     try {

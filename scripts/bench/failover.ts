@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { installCrd } from '../../operator/config-watcher/install-crd.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { resolveBinaries } from '../../kind/binaries.ts';
 import { down, kubeConfigFor, localCluster, up } from '../../kind/local.ts';
 import { percentile, round } from './stats.ts';
@@ -36,7 +37,7 @@ export async function run(args: string[]): Promise<object> {
   try {
     await up(cluster, { log: () => {} });
     const kc = kubeConfigFor(cluster);
-    await installCrd(kc);
+    await installCrd(new KubeClient(kc));
     const namespace = 'bench';
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
 
