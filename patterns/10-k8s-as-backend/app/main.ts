@@ -4,6 +4,7 @@
 // command of the kit, only on a workshop context unless --context names another.
 import { parseArgs } from 'node:util';
 import { guardedKubeConfig } from '../../../kind/context-guard.ts';
+import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { startFront } from './front.ts';
 import { todoNotifier } from './notifier.ts';
 
@@ -13,15 +14,15 @@ const { positionals, values } = parseArgs({
 });
 
 try {
-  const kubeConfig = guardedKubeConfig(values.context);
+  const client = new KubeClient(guardedKubeConfig(values.context));
   const namespace = values.namespace;
   let stop: () => Promise<void>;
   if (positionals[0] === 'front') {
-    const front = await startFront({ kubeConfig, namespace, port: Number(values.port) });
+    const front = await startFront({ client, namespace, port: Number(values.port) });
     console.error(`front: serving todos of namespace ${namespace} on ${front.url} (Ctrl-C stops)`);
     stop = front.close;
   } else if (positionals[0] === 'notifier') {
-    const notifier = todoNotifier({ kubeConfig, namespace });
+    const notifier = todoNotifier({ client, namespace });
     await notifier.start();
     console.error(`notifier: watching todos in namespace ${namespace} (Ctrl-C stops)`);
     stop = notifier.stop;
