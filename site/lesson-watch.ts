@@ -3,9 +3,11 @@
 // Each kind is an informer (operator/runtime): LIST once, then WATCH, resumed whenever the API
 // server ends the watch, so a page never goes stale and a change reaches it without a new LIST.
 // The watches start with the first page and stop with the last, so closed pages leave nothing
-// open against the API server.
+// open against the API server: each lesson's set has its own client, whose kept-alive
+// connections are closed with it.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Informer } from '../operator/runtime/informer.ts';
+import { KubeClient } from '../operator/runtime/kube-client.ts';
 import type { Lesson, PanelKind } from '../patterns/lesson.ts';
 
 /** One row of the panel: `ready` colours it (undefined: neither ready nor not, a Service). */
@@ -24,17 +26,19 @@ const Events: PanelKind = { apiVersion: 'v1', kind: 'Event' };
 type Send = (message: string) => void;
 
 class LessonWatch {
+  readonly #client: KubeClient;
   readonly #informers: { kind: PanelKind; informer: Informer<KubernetesObject> }[];
   readonly clients = new Set<Send>();
   #last?: string;
   #timer?: NodeJS.Timeout;
 
   constructor(kc: KubeConfig, lesson: Lesson) {
+    this.#client = new KubeClient(kc);
     // A custom resource's CRD may not exist before a step installs it: its informer retries
     // (every 5 s at most) until the kind appears.
     this.#informers = [...lesson.live.kinds, Events].map((kind) => ({
       kind,
-      informer: new Informer(kc, { apiVersion: kind.apiVersion, kind: kind.kind, namespace: kind.clusterScoped ? undefined : lesson.id }, { maxBackoffMs: 5000 }),
+      informer: new Informer(this.#client, { apiVersion: kind.apiVersion, kind: kind.kind, namespace: kind.clusterScoped ? undefined : lesson.id }, { maxBackoffMs: 5000 }),
     }));
     for (const { informer } of this.#informers) {
       informer.subscribe(() => this.#soon());
@@ -89,6 +93,7 @@ class LessonWatch {
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     await Promise.all(this.#informers.map(({ informer }) => informer.stop()));
+    this.#client.close();
   }
 }
 

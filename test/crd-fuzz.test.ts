@@ -11,13 +11,13 @@
 // - no operator logs a crash (a TypeError and its kin): a bad object is a condition, not a bug;
 // - a good object created after all the bad ones reconciles as usual.
 // The seed is printed first; FUZZ_SEED=<seed> repeats a run object for object.
-import { CoreV1Api, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, type KubernetesObject } from '@kubernetes/client-node';
 import { randomInt } from 'node:crypto';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { allowClowderPods, clowdApp, environment } from '../operator/clowder/testing/fixtures.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
@@ -28,7 +28,7 @@ import { todoNotifier } from '../patterns/10-k8s-as-backend/app/notifier.ts';
 import { installCrd as installPostgresCrd } from '../patterns/11-external-resource/install-crd.ts';
 import { postgresDatabaseOperator } from '../patterns/11-external-resource/operator.ts';
 import { adminUrl, down, up } from '../kind/postgres/server.ts';
-import { testKubeConfig, testNamespace, waitFor } from './cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from './cluster.ts';
 import { Fuzz, type Json, type Schema } from './fuzz-objects.ts';
 
 const seed = Number(process.env.FUZZ_SEED ?? randomInt(2 ** 31));
@@ -38,7 +38,7 @@ const run = `fz${seed.toString(36)}`; // in every name, so runs never meet
 const label = { 'k8s-patterns.test/fuzz': run };
 
 const kc = testKubeConfig();
-const objects = KubernetesObjectApi.makeApiClient(kc);
+const client = testClient(kc);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let pgDir: string;
 const lines: string[] = [];
@@ -102,13 +102,13 @@ const targets: Target[] = [
 ];
 
 beforeAll(async () => {
-  await installClowderCrds(kc);
-  await installConfigWatcherCrd(kc);
-  await installPostgresCrd(kc);
+  await installClowderCrds(client);
+  await installConfigWatcherCrd(client);
+  await installPostgresCrd(client);
   // The Todo CRD and lesson 10's admission policy, as the lesson applies them.
   for (const file of ['crd.yaml', 'policy.yaml']) {
     const text = await readFile(new URL(`../patterns/10-k8s-as-backend/manifests/${file}`, import.meta.url), 'utf8');
-    for (const object of loadAllYaml(text) as KubernetesObject[]) await apply(objects, object, 'crd-fuzz-test');
+    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'crd-fuzz-test');
   }
   ns = await testNamespace(kc, 'crd-fuzz');
   await allowClowderPods(kc, ns.name);
@@ -117,16 +117,16 @@ beforeAll(async () => {
   const pg = await up(pgDir);
 
   const operators = [
-    clowderOperator({ kubeConfig: kc, informerBackoffMs: 100, log: log('clowder') }).manager,
-    configWatcherOperator({ kubeConfig: kc, namespace: ns.name, log: log('config-watcher') }).manager,
-    postgresDatabaseOperator({ kubeConfig: kc, postgresUrl: adminUrl(pg), namespace: ns.name, log: log('postgres-database') }).manager,
+    clowderOperator({ client, informerBackoffMs: 100, log: log('clowder') }).manager,
+    configWatcherOperator({ client, namespace: ns.name, log: log('config-watcher') }).manager,
+    postgresDatabaseOperator({ client, postgresUrl: adminUrl(pg), namespace: ns.name, log: log('postgres-database') }).manager,
   ];
   for (const operator of operators) {
     await operator.start();
     await operator.leading;
     stops.push(() => operator.stop());
   }
-  const notifier = todoNotifier({ kubeConfig: kc, namespace: ns.name, notify: () => {}, log: log('notifier') });
+  const notifier = todoNotifier({ client, namespace: ns.name, notify: () => {}, log: log('notifier') });
   await notifier.start();
   stops.push(() => notifier.stop());
   await create(targets[0], `${run}-base`, targets[0].base(0)); // the env the mutated apps name
@@ -146,9 +146,9 @@ afterAll(async () => {
 /** Deletes every object this run created, and waits until their finalizers have let go. */
 async function removeFuzzed(): Promise<void> {
   const fuzzed = (target: Target) =>
-    objects.list(target.apiVersion, target.kind, target.namespaced ? ns.name : undefined, undefined, undefined, undefined, undefined, labelSelector()).then((l) => l.items);
+    client.list<Fuzzed>(target.apiVersion, target.kind, target.namespaced ? ns.name : undefined, labelSelector()).then((l) => l.items);
   for (const target of targets) {
-    await pool(await fuzzed(target), 8, (o) => objects.delete({ ...o, apiVersion: target.apiVersion, kind: target.kind }).then(() => {}, () => {}));
+    await pool(await fuzzed(target), 8, (o) => client.delete({ ...o, apiVersion: target.apiVersion, kind: target.kind }).then(() => {}, () => {}));
   }
   await waitFor('the fuzzed objects to be gone', async () => {
     for (const target of targets) if ((await fuzzed(target)).length) return undefined;
@@ -166,7 +166,7 @@ async function create(target: Target, name: string, spec: Json | undefined): Pro
     metadata: { name, labels: label, ...(target.namespaced ? { namespace: ns.name } : {}) },
     ...(spec === undefined ? {} : { spec }),
   };
-  return objects.create(body).then(
+  return client.create<KubernetesObject>(body).then(
     (stored) => ({ stored: stored as Fuzzed }),
     (e: { code?: number; body?: unknown }) => ({ code: e.code, message: messageOf(e.body) }),
   );
@@ -222,7 +222,7 @@ describe(`every CRD the kit ships, fuzzed (seed ${seed})`, () => {
     summary[target.kind] = { tried: perKind, rejected: refused.length, failed: 0, answered: 0, silent: 0 };
 
     if (target.answered) {
-      const read = (o: Fuzzed) => objects.read({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: o.metadata!.name!, namespace: o.metadata!.namespace } }) as Promise<Fuzzed>;
+      const read = (o: Fuzzed) => client.read<Fuzzed>(target.apiVersion, target.kind, o.metadata!.name!, o.metadata!.namespace);
       const current = await waitFor(`every accepted ${target.kind} to be answered in status`, async () => {
         const current = await Promise.all(accepted.map(read));
         return current.every(target.answered!) ? current : undefined;
@@ -250,7 +250,7 @@ describe(`every CRD the kit ships, fuzzed (seed ${seed})`, () => {
       todo: await create(targets[6], `${run}-good`, { title: 'a good one' }),
     };
     for (const [what, answer] of Object.entries(good)) expect(answer.message, what).toBeUndefined();
-    const read = (target: Target) => objects.read({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: `${run}-good`, namespace: target.namespaced ? ns.name : undefined } }) as Promise<Fuzzed>;
+    const read = (target: Target) => client.read<Fuzzed>(target.apiVersion, target.kind, `${run}-good`, target.namespaced ? ns.name : undefined);
     const condition = (o: Fuzzed, type: string) => (o.status?.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === type)?.status;
     const until = (what: string, target: Target, ok: (o: Fuzzed) => boolean) => waitFor(what, async () => (ok(await read(target)) ? true : undefined));
     await until('the good environment to reconcile', targets[0], (o) => condition(o, 'ReconciliationSuccessful') === 'True');

@@ -1,10 +1,11 @@
 // Lesson 9, operator: the controller of lesson 8 grown into an operator. Its configuration
 // moves from an annotation into a custom resource with a schema, validation, status, Events
 // and a finalizer — the API a team would expect from anything it installs into a cluster.
-import { ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { configHash, FINALIZER, GROUP, hashAnnotation, PLURAL, VERSION, type ConfigWatcher } from '../../operator/config-watcher/config-watcher.ts';
 import { apiError } from '../../operator/runtime/api-error.ts';
 import { removeFinalizer } from '../../operator/runtime/finalizers.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { appears, deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
 import { StepFailed, ConfigMaps, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
@@ -55,9 +56,13 @@ async function resetOperatorLesson(ctx: LessonContext): Promise<void> {
     await core.deleteNamespace({ name: 'config-watcher' });
     await waitFor(gone, () => new Error('namespace config-watcher of the in-cluster operator was not deleted within 120 s'), 120_000);
   }
-  const objects = KubernetesObjectApi.makeApiClient(ctx.kc);
-  for (const w of await listWatchers(ctx)) {
-    await removeFinalizer(objects, { apiVersion: `${GROUP}/${VERSION}`, kind: 'ConfigWatcher', ...w }, FINALIZER);
+  const client = new KubeClient(ctx.kc);
+  try {
+    for (const w of await listWatchers(ctx)) {
+      await removeFinalizer(client, { apiVersion: `${GROUP}/${VERSION}`, kind: 'ConfigWatcher', ...w }, FINALIZER);
+    }
+  } finally {
+    client.close();
   }
 }
 

@@ -2,31 +2,32 @@
 // admission policy refuse bad todos with their own messages, the front answers after the API
 // server stored the change, the notifier receives every change (also those made while it was
 // down) and reminds later through its queue, and the API server's limits show where they are.
-import { ApiextensionsV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { apply } from '../../operator/runtime/apply.ts';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { startFront, type Front } from './app/front.ts';
 import { todoNotifier, type Notification } from './app/notifier.ts';
 import { GROUP, PLURAL, VERSION, type Todo } from './app/todo.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const custom = kc.makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
 let front: Front;
 
 beforeAll(async () => {
-  const objects = KubernetesObjectApi.makeApiClient(kc);
   for (const file of ['crd.yaml', 'policy.yaml']) {
     const text = await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8');
-    for (const object of loadAllYaml(text) as KubernetesObject[]) await apply(objects, object, 'k8s-as-backend-test');
+    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'k8s-as-backend-test');
   }
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   await waitFor('the Todo CRD to be established', async () =>
     (await extensions.readCustomResourceDefinition({ name: 'todos.k8spatterns.com' })).status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined);
   ns = await testNamespace(kc, 'k8s-as-backend');
-  front = await startFront({ kubeConfig: kc, namespace: ns.name });
+  front = await startFront({ client, namespace: ns.name });
   // A new policy takes effect a moment after it is created: wait until it refuses (dry run, nothing stored).
   await waitFor('the admission policy to be active', () => custom.createNamespacedCustomObject({
     group: GROUP, version: VERSION, plural: PLURAL, namespace: ns.name, dryRun: 'All',
@@ -83,7 +84,7 @@ describe('Todos stored by the API server', () => {
   });
 
   it('the notifier reacts to every change, also to those made while it was down, and reminds later through its queue', async () => {
-    const first = todoNotifier({ kubeConfig: kc, namespace: ns.name, notify: () => {}, log: () => {} });
+    const first = todoNotifier({ client, namespace: ns.name, notify: () => {}, log: () => {} });
     await first.start();
     const name = (await call('POST', '/todos', { title: 'Water plants' })).json.name as string;
     const has = (sent: Notification[], kind: string, text: string) => sent.some((n) => n.todo === name && n.kind === kind && n.text.includes(text));
@@ -96,7 +97,7 @@ describe('Todos stored by the API server', () => {
     // While nobody listens: one edit. The watch that would have carried it is gone.
     await call('PATCH', `/todos/${name}`, { title: 'Water all the plants' });
 
-    const second = todoNotifier({ kubeConfig: kc, namespace: ns.name, notify: () => {}, log: () => {} });
+    const second = todoNotifier({ client, namespace: ns.name, notify: () => {}, log: () => {} });
     await second.start();
     try {
       await waitFor('the missed edit to be notified after the restart', async () => (has(second.sent, 'changed', '"Water all the plants"') ? true : undefined));

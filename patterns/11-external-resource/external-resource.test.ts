@@ -1,19 +1,21 @@
 // The PostgresDatabase operator against the real local control plane and a real PostgreSQL
 // server, started for this file in a temporary directory and stopped (by PID) at the end.
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, loadAllYaml, type KubernetesObject } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { adminUrl, down, runningPid, start, stop, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { apply } from '../../operator/runtime/apply.ts';
-import { testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
+import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { installCrd } from './install-crd.ts';
 import { postgresDatabaseOperator } from './operator.ts';
 import { API_VERSION, GROUP, KIND, PLURAL, secretName, VERSION, type PostgresDatabase } from './postgres-database.ts';
 
 const kc = testKubeConfig();
+const client = testClient(kc);
 const core = kc.makeApiClient(CoreV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 let ns: Awaited<ReturnType<typeof testNamespace>>;
@@ -24,10 +26,10 @@ let operator: ReturnType<typeof postgresDatabaseOperator>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'k8s-patterns-pg-test-'));
   server = await up(dir);
-  await installCrd(kc);
+  await installCrd(client);
   ns = await testNamespace(kc, 'external-resource');
   // A short poll and backoff, so drift and recovery show within seconds.
-  operator = postgresDatabaseOperator({ kubeConfig: kc, postgresUrl: adminUrl(server), namespace: ns.name, pollMs: 500, maxBackoffMs: 1_000, log: () => {} });
+  operator = postgresDatabaseOperator({ client, postgresUrl: adminUrl(server), namespace: ns.name, pollMs: 500, maxBackoffMs: 1_000, log: () => {} });
   await operator.manager.start();
   await operator.manager.leading;
 });
@@ -198,9 +200,8 @@ describe('the in-cluster manifest', () => {
   // Only a real node runs the container; kwok's fake nodes still check the manifest: the API
   // versions exist, and the restricted Pod Security Standard admits the pod (kwok then reports it ready).
   it('is accepted and rolls out under the restricted Pod Security Standard', async () => {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
     const text = await readFile(new URL('./manifests/postgres-in-cluster.yaml', import.meta.url), 'utf8');
-    for (const object of loadAllYaml(text) as KubernetesObject[]) await apply(objects, object, 'external-resource-test');
+    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'external-resource-test');
     try {
       const apps = kc.makeApiClient(AppsV1Api);
       await waitFor('deployment postgres to be available', async () =>

@@ -1,8 +1,9 @@
 // Assembles the PostgresDatabase operator from the kit's runtime: two caches, one controller,
 // one manager. `npm run operator -- postgres-database`, the lesson and the tests all build it here.
-import type { KubeConfig, KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
 import { Controller } from '../../operator/runtime/controller.ts';
 import { InformerFactory } from '../../operator/runtime/informer-factory.ts';
+import type { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { Manager } from '../../operator/runtime/manager.ts';
 import { Metrics } from '../../operator/runtime/metrics.ts';
 import { PostgresAdmin } from './postgres-admin.ts';
@@ -10,7 +11,8 @@ import { API_VERSION, COMPONENT, KIND, type PostgresDatabase } from './postgres-
 import { postgresDatabaseReconciler } from './reconcile.ts';
 
 export interface PostgresDatabaseOptions {
-  kubeConfig: KubeConfig;
+  /** Every request of the operator goes through it: caches, writes, Events. */
+  client: KubeClient;
   /** The admin connection string of the server this operator manages. */
   postgresUrl: string;
   /** Watch one namespace only; all namespaces when absent. */
@@ -27,9 +29,9 @@ export interface PostgresDatabaseOptions {
 }
 
 export function postgresDatabaseOperator(options: PostgresDatabaseOptions) {
-  const { kubeConfig, namespace } = options;
+  const { client, namespace } = options;
   const log = options.log ?? ((line: string) => console.error(`[${COMPONENT}] ${line}`));
-  const informers = new InformerFactory(kubeConfig, { log });
+  const informers = new InformerFactory(client, { log });
   const caches = {
     databases: informers.for<PostgresDatabase>({ apiVersion: API_VERSION, kind: KIND, namespace }),
     // Every Secret of the namespace (or cluster) is cached, though we need only our own: the
@@ -50,11 +52,11 @@ export function postgresDatabaseOperator(options: PostgresDatabaseOptions) {
           .filter((o) => o.kind === KIND && o.apiVersion === API_VERSION)
           .map((o) => `${secret.metadata!.namespace}/${o.name}`),
     }],
-    reconcile: postgresDatabaseReconciler(kubeConfig, caches, admin, options.pollMs ?? 10_000),
+    reconcile: postgresDatabaseReconciler(client, caches, admin, options.pollMs ?? 10_000),
     queue: { baseDelayMs: 200, maxDelayMs: options.maxBackoffMs ?? 10_000 },
     metrics,
     log,
   });
-  const manager = new Manager({ kubeConfig, informers, controllers: [controller], metrics, health: options.health, log });
+  const manager = new Manager({ client, informers, controllers: [controller], metrics, health: options.health, log });
   return { manager, controller, caches, metrics, admin };
 }

@@ -10,13 +10,7 @@
 // The Secret holds the password and is our only copy of it. PostgreSQL stores a hash, so the
 // password cannot be read back: a recreated role gets the Secret's password again, and running
 // applications keep working. Only if the Secret is gone do we pick a new password and set it.
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  type KubeConfig,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { apply, ownerReference } from '../../operator/runtime/apply.ts';
@@ -25,9 +19,10 @@ import type { Reconcile } from '../../operator/runtime/controller.ts';
 import { recordEvent, type EventRecord } from '../../operator/runtime/events.ts';
 import { addFinalizer, hasFinalizer, removeFinalizer } from '../../operator/runtime/finalizers.ts';
 import type { Informer } from '../../operator/runtime/informer.ts';
+import type { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { Outcome, type Change } from '../../operator/runtime/outcome.ts';
 import { unreachable, type PostgresAdmin } from './postgres-admin.ts';
-import { COMPONENT, FINALIZER, GROUP, PLURAL, secretName, VERSION, type PostgresDatabase } from './postgres-database.ts';
+import { COMPONENT, FINALIZER, secretName, type PostgresDatabase } from './postgres-database.ts';
 
 export interface Caches {
   databases: Informer<PostgresDatabase>;
@@ -40,11 +35,7 @@ interface Ready {
   message: string;
 }
 
-export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Caches, admin: PostgresAdmin, pollMs: number): Reconcile {
-  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
-
+export function postgresDatabaseReconciler(client: KubeClient, caches: Caches, admin: PostgresAdmin, pollMs: number): Reconcile {
   return async function reconcile(key) {
     // ### 1: Load the PostgresDatabase from the cache
     const db = caches.databases.get(key);
@@ -66,7 +57,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
         throw error;
       }
       await event(db, { type: 'Normal', reason: 'Dropped', message: `dropped database and role ${name} on ${admin.server}` });
-      await removeFinalizer(objects, db, FINALIZER);
+      await removeFinalizer(client, db, FINALIZER);
       return { outcome: outcome.add('deleted', `database and role ${name} on ${admin.server}`).add('updated', 'finalizer', 'removed') };
     }
 
@@ -74,7 +65,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     // Kubernetes garbage-collects the Secret for us (it has an owner reference); the database is
     // out of its reach. The finalizer is what gives us the chance to drop it.
     if (!hasFinalizer(db, FINALIZER)) {
-      await addFinalizer(objects, db, FINALIZER);
+      await addFinalizer(client, db, FINALIZER);
       return { outcome: outcome.add('updated', 'finalizer', 'added') };
     }
 
@@ -159,7 +150,7 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     };
     const encoded = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
     if (current && isDeepStrictEqual(current.data, encoded)) return undefined;
-    await apply(objects, {
+    await apply(client, {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: {
@@ -188,19 +179,14 @@ export function postgresDatabaseReconciler(kubeConfig: KubeConfig, caches: Cache
     };
     if (isDeepStrictEqual(status, db.status)) return false;
     const before = findCondition(db.status?.conditions, 'Ready');
-    await custom.replaceNamespacedCustomObjectStatus({
-      group: GROUP,
-      version: VERSION,
-      plural: PLURAL,
-      namespace: db.metadata!.namespace!,
-      name: db.metadata!.name!,
-      body: { ...db, status },
-    });
+    // A replace carries the resourceVersion we read: if the object changed since, 409 Conflict,
+    // and the queue brings us back to the newer version.
+    await client.replace({ ...db, status }, { subresource: 'status' });
     if (ready.status === 'False' && before?.reason !== ready.reason) await event(db, { type: 'Warning', reason: ready.reason, message: ready.message });
     return true;
   }
 
   function event(db: PostgresDatabase, record: EventRecord): Promise<void> {
-    return recordEvent(core, COMPONENT, db, record);
+    return recordEvent(client, COMPONENT, db, record);
   }
 }

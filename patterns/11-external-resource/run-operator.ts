@@ -1,13 +1,13 @@
 // Prepares the PostgresDatabase operator the way `npm run operator -- postgres-database` does:
 // the admin URL found and the CRD installed; the caller starts its manager. The CLI is what the
 // lesson's step runs in a second terminal.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { adminUrl, defaultDir, readState } from '../../kind/postgres/server.ts';
+import type { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { installCrd } from './install-crd.ts';
 import { postgresDatabaseOperator } from './operator.ts';
 
 export interface RunOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   /** The server's admin URL. Default: POSTGRES_URL, else the server `npm run postgres -- up` started. */
   postgresUrl?: string;
   namespace?: string;
@@ -18,7 +18,7 @@ export interface RunOptions {
 
 export async function preparePostgresDatabaseOperator(options: RunOptions) {
   const postgresUrl = options.postgresUrl ?? process.env.POSTGRES_URL ?? (await localServerUrl());
-  await installCrd(options.kubeConfig);
+  await installCrd(options.client);
   return postgresDatabaseOperator({ ...options, postgresUrl, health: { port: options.port ?? 0 } });
 }
 

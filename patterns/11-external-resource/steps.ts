@@ -3,9 +3,10 @@
 // operator makes the server match, repairs it when someone changes it by hand, cleans up when the
 // object goes, and copes with the server being down. Every step below is what lesson.md shows
 // under the same heading; the checks read the cluster and ask the server, they change nothing.
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import pg from 'pg';
 import { hasFinalizer, removeFinalizer } from '../../operator/runtime/finalizers.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { adminUrl, defaultDir, readState, runningPid, stop, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { deploymentRolledOut, MISSING_AFTER_MS, outputMatches } from '../checks.ts';
 import { StepFailed, Deployments, Pods, type Lesson, type LessonContext, type Program } from '../lesson.ts';
@@ -144,10 +145,14 @@ async function resetExternalResource(ctx: LessonContext): Promise<void> {
       say(`dropped database and role ${db.spec.databaseName} of PostgresDatabase ${db.metadata!.name}, where they carried its mark`);
     }
   }
-  const objects = KubernetesObjectApi.makeApiClient(ctx.kc);
-  for (const db of left) {
-    await removeFinalizer(objects, db, FINALIZER);
-    say(`removed the finalizer of PostgresDatabase ${db.metadata!.name}`);
+  const client = new KubeClient(ctx.kc);
+  try {
+    for (const db of left) {
+      await removeFinalizer(client, db, FINALIZER);
+      say(`removed the finalizer of PostgresDatabase ${db.metadata!.name}`);
+    }
+  } finally {
+    client.close();
   }
 
   const core = ctx.kc.makeApiClient(CoreV1Api);

@@ -2,10 +2,11 @@
 // Clowder. An app hand-written as a Deployment, a Service and a config Secret becomes a ClowdApp;
 // then changing how the *environment* provides a database changes what the operator creates, while
 // the app's config document keeps its shape — the app itself stays the same in every environment.
-import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { APP_FINALIZER, ENV_FINALIZER, GROUP, VERSION, type ClowdApp, type ClowdEnvironment } from '../../operator/clowder/api.ts';
 import { removeFinalizer } from '../../operator/runtime/finalizers.ts';
+import { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { appears, deploymentRolledOut, MISSING_AFTER_MS } from '../checks.ts';
 import { StepFailed, Deployments, Pods, Services, type Lesson, type LessonContext, type Program } from '../lesson.ts';
 import { namespaceStep } from '../namespace-step.ts';
@@ -114,14 +115,18 @@ async function countsReady(ctx: LessonContext, want: number): Promise<string> {
  * finalizers, delete the environment, and delete the target namespace it generated.
  */
 async function resetClowdLesson(ctx: LessonContext): Promise<void> {
-  const objects = KubernetesObjectApi.makeApiClient(ctx.kc);
   const typed = <T extends ClowdApp | ClowdEnvironment>(o: T, kind: string) => ({ ...o, apiVersion: `${GROUP}/${VERSION}`, kind });
   const apps = await custom(ctx).listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: 'clowdapps' })
     .then((l) => (l as { items: ClowdApp[] }).items, () => []);
-  for (const app of apps) await removeFinalizer(objects, typed(app, 'ClowdApp'), APP_FINALIZER);
   const env = await readEnv(ctx);
+  const client = new KubeClient(ctx.kc);
+  try {
+    for (const app of apps) await removeFinalizer(client, typed(app, 'ClowdApp'), APP_FINALIZER);
+    if (env) await removeFinalizer(client, typed(env, 'ClowdEnvironment'), ENV_FINALIZER);
+  } finally {
+    client.close();
+  }
   if (!env) return;
-  await removeFinalizer(objects, typed(env, 'ClowdEnvironment'), ENV_FINALIZER);
   await custom(ctx).deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'clowdenvironments', name: 'workshop' }).catch(() => {});
   const generated = !env.spec.targetNamespace && env.status?.targetNamespace;
   if (!generated) return;

@@ -2,14 +2,15 @@
 // turns HTTP into API calls and does nothing else: no validation (the API server applies the
 // CRD's rules and the admission policy), no storage, no message broker. It answers only after the
 // API server has accepted and persisted the change: the response is the stored object.
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { KubernetesListObject } from '@kubernetes/client-node';
 import express, { type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { API_VERSION, GROUP, KIND, PLURAL, refusal, VERSION, type Todo } from './todo.ts';
+import type { KubeClient } from '../../../operator/runtime/kube-client.ts';
+import { API_VERSION, KIND, refusal, type Todo } from './todo.ts';
 
 export interface FrontOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   namespace: string;
   /** On 127.0.0.1; 0 picks a free port. */
   port?: number;
@@ -27,8 +28,7 @@ function view(todo: Todo) {
 }
 
 export async function startFront(options: FrontOptions): Promise<Front> {
-  const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
-  const where = { group: GROUP, version: VERSION, plural: PLURAL, namespace: options.namespace };
+  const { client, namespace } = options;
   const app = express();
   // The API server, not the front, decides what is too big: let bodies through up to its 3 MiB.
   app.use(express.json({ limit: '4mb' }));
@@ -48,7 +48,9 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   // server: no "title contains", no sorting, no joins.
   app.get('/todos', answer(200, async (req) => {
     const filters = (['priority', 'done'] as const).filter((f) => typeof req.query[f] === 'string').map((f) => `spec.${f}=${req.query[f]}`);
-    const list = (await api.listNamespacedCustomObject({ ...where, fieldSelector: filters.join(',') || undefined })) as { items: Todo[] };
+    // The LIST spelled out, as client.list() takes no field selector: GET /apis/k8spatterns.com/v1/namespaces/<ns>/todos.
+    const path = await client.collectionPath(API_VERSION, KIND, namespace);
+    const list = await client.request<KubernetesListObject<Todo>>('GET', path, { query: { fieldSelector: filters.join(',') || undefined } });
     return list.items.map(view);
   }));
 
@@ -56,18 +58,16 @@ export async function startFront(options: FrontOptions): Promise<Front> {
   // unique one (generateName), like an id column.
   app.post('/todos', answer(201, async (req) => {
     const { name, title, priority, due, notes } = req.body ?? {};
-    const metadata = name ? { name } : { generateName: 'todo-' };
-    const body: Todo = { apiVersion: API_VERSION, kind: KIND, metadata, spec: { title, priority, due, notes } };
-    return view((await api.createNamespacedCustomObject({ ...where, body })) as Todo);
+    const metadata = name ? { name, namespace } : { generateName: 'todo-', namespace };
+    return view(await client.create<Todo>({ apiVersion: API_VERSION, kind: KIND, metadata, spec: { title, priority, due, notes } }));
   }));
 
   // PATCH /todos/:name {done?, title?, priority?, due?}: a merge patch of the spec. No read before
   // the write: the rules (such as "done is final") are checked by the API server against the stored object.
   app.patch('/todos/:name', answer(200, async (req) => {
     const { title, priority, done, due } = req.body ?? {};
-    const body = { spec: { title, priority, done, due } };
-    return view((await api.patchNamespacedCustomObject({ ...where, name: String(req.params.name), body },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch))) as Todo);
+    const todo = { apiVersion: API_VERSION, kind: KIND, metadata: { name: String(req.params.name), namespace } };
+    return view(await client.patch<Todo>(todo, { spec: { title, priority, done, due } }, 'merge'));
   }));
 
   const server: Server = await new Promise((resolve, reject) => {

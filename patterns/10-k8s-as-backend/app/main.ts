@@ -3,7 +3,8 @@
 // Both act on the lesson's namespace (--namespace to change) of the workshop cluster; like every
 // command of the kit, only on a workshop context unless --context names another.
 import { parseArgs } from 'node:util';
-import { guardedKubeConfig } from '../../../kind/client-node-config.ts';
+import { guardedKubeconfig } from '../../../kind/context-guard.ts';
+import { KubeClient } from '../../../operator/runtime/kube-client.ts';
 import { startFront } from './front.ts';
 import { todoNotifier } from './notifier.ts';
 
@@ -13,15 +14,15 @@ const { positionals, values } = parseArgs({
 });
 
 try {
-  const kubeConfig = guardedKubeConfig(values.context);
+  const client = new KubeClient(guardedKubeconfig(values.context));
   const namespace = values.namespace;
   let stop: () => Promise<void>;
   if (positionals[0] === 'front') {
-    const front = await startFront({ kubeConfig, namespace, port: Number(values.port) });
+    const front = await startFront({ client, namespace, port: Number(values.port) });
     console.error(`front: serving todos of namespace ${namespace} on ${front.url} (Ctrl-C stops)`);
     stop = front.close;
   } else if (positionals[0] === 'notifier') {
-    const notifier = todoNotifier({ kubeConfig, namespace });
+    const notifier = todoNotifier({ client, namespace });
     await notifier.start();
     console.error(`notifier: watching todos in namespace ${namespace} (Ctrl-C stops)`);
     stop = notifier.stop;

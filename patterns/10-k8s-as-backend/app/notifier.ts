@@ -15,10 +15,10 @@
 // Delivery is at least once: we react, then record it. A crash in between means the reaction is
 // repeated after the restart — never lost. Deletions are seen only while running: a Todo deleted
 // while we were down is simply absent from the next LIST.
-import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { Controller } from '../../../operator/runtime/controller.ts';
 import { Informer } from '../../../operator/runtime/informer.ts';
-import { API_VERSION, GROUP, KIND, PLURAL, VERSION, type Todo } from './todo.ts';
+import type { KubeClient } from '../../../operator/runtime/kube-client.ts';
+import { API_VERSION, KIND, type Todo } from './todo.ts';
 
 export interface Notification {
   todo: string;
@@ -28,7 +28,7 @@ export interface Notification {
 }
 
 export interface NotifierOptions {
-  kubeConfig: KubeConfig;
+  client: KubeClient;
   namespace: string;
   /** Where a notification goes; a real service would send a mail or a chat message. */
   notify?: (n: Notification) => void;
@@ -36,15 +36,14 @@ export interface NotifierOptions {
 }
 
 export function todoNotifier(options: NotifierOptions) {
-  const { kubeConfig, namespace } = options;
+  const { client, namespace } = options;
   const log = options.log ?? ((line: string) => console.error(`[notifier] ${line}`));
   const sent: Notification[] = [];
   const notify = (n: Notification) => {
     sent.push(n);
     (options.notify ?? ((x: Notification) => console.log(`${x.kind.padEnd(8)} ${x.todo}: ${x.text}`)))(n);
   };
-  const todos = new Informer<Todo>(kubeConfig, { apiVersion: API_VERSION, kind: KIND, namespace }, { log });
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const todos = new Informer<Todo>(client, { apiVersion: API_VERSION, kind: KIND, namespace }, { log });
 
   const controller = new Controller({
     name: 'todo-notifier',
@@ -86,7 +85,7 @@ export function todoNotifier(options: NotifierOptions) {
       if (status.notifiedGeneration !== todo.status?.notifiedGeneration || status.reminded !== todo.status?.reminded) {
         // replace, with the resourceVersion we read: if the Todo changed meanwhile, 409 Conflict
         // and the queue brings us back to the newer version.
-        await api.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, plural: PLURAL, namespace, name, body: { ...todo, status } });
+        await client.replace({ ...todo, status }, { subresource: 'status' });
       }
       return requeueAfterMs ? { requeueAfterMs } : undefined;
     },
