@@ -11,6 +11,7 @@ import type { KubeClient } from '../runtime/kube-client.ts';
 import { Outcome } from '../runtime/outcome.ts';
 import { APP_FINALIZER, type ClowdApp } from './api.ts';
 import { liveCopy, lookup, ownedKinds, terminating, type Caches } from './caches.ts';
+import { clusterIPsReachable } from './cluster-ips.ts';
 import type { Tracked } from './config/hash-cache.ts';
 import { objectKey, readObject, type ObjectWriter } from './object-writer.ts';
 import { appLabels, controllerUid } from './ownership.ts';
@@ -32,6 +33,12 @@ export interface AppReconcilerOptions {
 }
 
 export function appReconciler({ client, caches, writer, tracking, settings }: AppReconcilerOptions): Reconcile {
+  // Asked once: where this process runs does not change while it runs.
+  let reachable: Promise<boolean> | undefined;
+  const clusterIPs = () => (reachable ??= clusterIPsReachable(client).catch((error) => {
+    reachable = undefined; // a failed LIST is asked again next time
+    throw error;
+  }));
 
   return async function reconcile(key) {
     const app = caches.apps.get(key);
@@ -96,6 +103,7 @@ export function appReconciler({ client, caches, writer, tracking, settings }: Ap
         const { apiVersion, kind, metadata } = object;
         outcome.add(await writer.write(object, await readObject(client, apiVersion!, kind!, metadata!.namespace!, metadata!.name!)), object);
       },
+      clusterIPsReachable: clusterIPs,
     };
     try {
       await runProviders(build);

@@ -28,6 +28,7 @@ async function build(app: ClowdApp, env = environment('demo'), others: ClowdApp[
     createSecretOnce: async () => {},
     read: async () => undefined,
     writeNow: async () => {},
+    clusterIPsReachable: async () => false,
     lookup: {
       apps: () => [app, ...others],
       appRefs: () => refs,

@@ -76,6 +76,8 @@ export interface AppBuild {
   read: (apiVersion: string, kind: string, namespace: string, name: string) => Promise<KubernetesObject | undefined>;
   /** Writes an object during the build, for the few that must exist before the build can go on (§2.2 step 10). */
   writeNow: (object: KubernetesObject) => Promise<void>;
+  /** Whether this process can reach a Service by its cluster IP (see ../cluster-ips.ts). */
+  clusterIPsReachable: () => Promise<boolean>;
 }
 
 export type Provide = (build: AppBuild) => void | Promise<void>;

@@ -127,12 +127,12 @@ export async function provide(build: AppBuild): Promise<void> {
   const [accessKey, secretKey, hostname] = [read('accessKey'), read('secretKey'), read('hostname')];
   // Pods find MinIO by the hostname in the config, through cluster DNS. Clowder, which runs in a
   // pod, dials that name too; this operator may run on the host, where `.svc` names resolve
-  // nowhere. The Service's cluster IP works in both places wherever kube-proxy programs the host
-  // as well (a pod, or the workshop's real node; not kind's nodes, seen from outside).
+  // nowhere. The Service's cluster IP works in both places, where it can be reached at all.
   const clusterIP = build.lookup.service(build.targetNamespace, name)?.spec?.clusterIP;
-  const keys = { endpoint: `${clusterIP ?? hostname}:${PORT}`, accessKey, secretKey };
+  const reachable = clusterIP && (await build.clusterIPsReachable());
+  const keys = { endpoint: `${clusterIP}:${PORT}`, accessKey, secretKey };
   for (const bucket of buckets) {
-    const head = await s3Request(keys, 'HEAD', `/${bucket}`).then((r) => r.status, () => undefined);
+    const head = reachable ? await s3Request(keys, 'HEAD', `/${bucket}`).then((r) => r.status, () => undefined) : undefined;
     if (head === undefined) throw new ProviderError(`bucket "${bucket}" -- failed to check if bucket exists`);
     if (head === 404 && (await s3Request(keys, 'PUT', `/${bucket}`).then((r) => r.status, () => 0)) !== 200) {
       throw new ProviderError(`bucket "${bucket}" -- failed to create bucket`);
