@@ -6,7 +6,7 @@ import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 
 export interface KubeconfigData {
   clusters: Cluster[];
@@ -24,7 +24,7 @@ type Fields = Record<string, unknown>;
  *   directory. Without it they stay as written (relative to the working directory).
  */
 export function parseKubeconfig(text: string, dir?: string): KubeconfigData {
-  const doc = (parse(text) ?? {}) as Fields; // an empty file is an empty kubeconfig, as in kubectl
+  const doc = (load(text) ?? {}) as Fields; // an empty file is an empty kubeconfig, as in kubectl
   const path = (file: unknown) => (typeof file === 'string' && dir ? resolve(dir, file) : (file as string | undefined));
   const entries = (kind: 'clusters' | 'users' | 'contexts', field: string, required: string[]) =>
     ((doc[kind] ?? []) as Fields[]).map((entry, i) => {

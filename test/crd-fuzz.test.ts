@@ -17,7 +17,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { load, loadAll } from 'js-yaml';
 import { allowClowderPods, clowdApp, environment } from '../operator/clowder/testing/fixtures.ts';
 import { installCrds as installClowderCrds } from '../operator/clowder/install-crds.ts';
 import { clowderOperator } from '../operator/clowder/operator.ts';
@@ -108,7 +108,7 @@ beforeAll(async () => {
   // The Todo CRD and lesson 10's admission policy, as the lesson applies them.
   for (const file of ['crd.yaml', 'policy.yaml']) {
     const text = await readFile(new URL(`../patterns/10-k8s-as-backend/manifests/${file}`, import.meta.url), 'utf8');
-    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'crd-fuzz-test');
+    for (const document of loadAll(text)) await apply(client, document as KubernetesObject, 'crd-fuzz-test');
   }
   ns = await testNamespace(kc, 'crd-fuzz');
   await allowClowderPods(kc, ns.name);
@@ -194,7 +194,7 @@ function failing(o: Fuzzed): boolean {
 }
 
 function specSchema(crdText: string): Schema {
-  const crd = parse(crdText) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
+  const crd = load(crdText) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
   return crd.spec.versions[0].schema.openAPIV3Schema.properties!.spec;
 }
 

@@ -63,7 +63,7 @@ describe('appFiles', () => {
 
   it('takes the packages npm ci --omit=dev installs: no development dependency', async () => {
     const packages = await productionPackages(root);
-    expect(packages).toEqual(expect.arrayContaining(['node_modules/@kubernetes/client-node', 'node_modules/yaml']));
+    expect(packages).toEqual(expect.arrayContaining(['node_modules/@kubernetes/client-node', 'node_modules/js-yaml']));
     for (const dev of ['node_modules/vitest', 'node_modules/typescript', 'node_modules/node', 'node_modules/ajv']) expect(packages).not.toContain(dev);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { $ } from 'zx';
 import { freePort } from '../real-node/programs.ts';
 import { retry } from './retry.ts';
@@ -248,7 +248,7 @@ function workshopCommands(): { source: string; argv: string[] }[] {
     Object.values(node).forEach((child) => visit(child, source));
   };
   for (const file of files) {
-    for (const document of parseAllDocuments(readFileSync(join(repo, file), 'utf8'))) visit(document.toJS(), file);
+    for (const document of loadAll(readFileSync(join(repo, file), 'utf8'))) visit(document, file);
   }
   return found;
 }

@@ -12,7 +12,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
+import { dump } from 'js-yaml';
 import { WORKSHOP_IMAGE } from '../kind.ts';
 import type { NodePaths } from './config-files.ts';
 import { NODE_NAME } from './network.ts';
@@ -74,6 +74,6 @@ function storageConfig(paths: NodePaths): Record<string, string> {
     // Upstream's scripts: open to every user, because the pod that mounts the volume may run as any.
     setup: '#!/bin/sh\nset -eu\nmkdir -m 0777 -p "$VOL_DIR"\n',
     teardown: '#!/bin/sh\nset -eu\nrm -rf "$VOL_DIR"\n',
-    'helperPod.yaml': stringify(helperPod),
+    'helperPod.yaml': dump(helperPod),
   };
 }

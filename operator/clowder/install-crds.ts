@@ -4,7 +4,7 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { apply } from '../runtime/apply.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
 import { FIELD_MANAGER } from './api.ts';
@@ -20,7 +20,7 @@ export function installCrds(client: KubeClient): Promise<void> {
 /** Applies the CRDs in these YAML files and waits until the API server serves each of them. */
 export async function applyCrds(client: KubeClient, files: (string | URL)[]): Promise<void> {
   for (const file of files) {
-    const crd = parse(await readFile(file, 'utf8')) as V1CustomResourceDefinition;
+    const crd = load(await readFile(file, 'utf8')) as V1CustomResourceDefinition;
     // Server-side apply creates it the first time and updates it after: one idempotent call.
     await apply(client, crd, FIELD_MANAGER);
     // A new type is usable only once the API server serves it ("Established").

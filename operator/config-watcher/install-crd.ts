@@ -4,7 +4,7 @@
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { apply } from '../runtime/apply.ts';
 import type { KubeClient } from '../runtime/kube-client.ts';
 import { COMPONENT } from './config-watcher.ts';
@@ -14,7 +14,7 @@ export const CRD_FILE = new URL('./manifests/crd.yaml', import.meta.url);
 export async function installCrd(client: KubeClient): Promise<void> {
   // A plain YAML parser will do: the client sends the CRD as the JSON it parses to, so
   // x-kubernetes-validations reaches the server spelled as in the file.
-  const crd = parse(await readFile(CRD_FILE, 'utf8')) as V1CustomResourceDefinition;
+  const crd = load(await readFile(CRD_FILE, 'utf8')) as V1CustomResourceDefinition;
   // Server-side apply creates it the first time and updates it after: one idempotent call.
   await apply(client, crd, COMPONENT);
   // The new type is usable only once the API server serves it ("Established").

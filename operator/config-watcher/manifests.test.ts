@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { apply } from '../runtime/apply.ts';
 import { KubeClient } from '../runtime/kube-client.ts';
@@ -45,7 +45,7 @@ afterAll(async () => {
 
 /** The manifest's objects, moved into the test namespace (and cluster-wide names made unique). */
 async function manifest(file: string): Promise<KubernetesObject[]> {
-  const docs = parseAllDocuments(await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8')).map((d) => d.toJS() as KubernetesObject);
+  const docs = loadAll(await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8')).map((d) => d as KubernetesObject);
   return docs
     .filter((d) => d.kind !== 'Namespace')
     .map((d) => {

@@ -5,7 +5,7 @@
 import { ApiextensionsV1Api, CustomObjectsApi, type KubernetesObject } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { apply } from '../../operator/runtime/apply.ts';
 import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
 import { startFront, type Front } from './app/front.ts';
@@ -21,7 +21,7 @@ let front: Front;
 beforeAll(async () => {
   for (const file of ['crd.yaml', 'policy.yaml']) {
     const text = await readFile(new URL(`./manifests/${file}`, import.meta.url), 'utf8');
-    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'k8s-as-backend-test');
+    for (const document of loadAll(text)) await apply(client, document as KubernetesObject, 'k8s-as-backend-test');
   }
   const extensions = kc.makeApiClient(ApiextensionsV1Api);
   await waitFor('the Todo CRD to be established', async () =>

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { loadAll } from 'js-yaml';
 import { adminUrl, down, runningPid, start, stop, up, type PostgresState } from '../../kind/postgres/server.ts';
 import { apply } from '../../operator/runtime/apply.ts';
 import { testClient, testKubeConfig, testNamespace, waitFor } from '../../test/cluster.ts';
@@ -201,7 +201,7 @@ describe('the in-cluster manifest', () => {
   // versions exist, and the restricted Pod Security Standard admits the pod (kwok then reports it ready).
   it('is accepted and rolls out under the restricted Pod Security Standard', async () => {
     const text = await readFile(new URL('./manifests/postgres-in-cluster.yaml', import.meta.url), 'utf8');
-    for (const document of parseAllDocuments(text)) await apply(client, document.toJS() as KubernetesObject, 'external-resource-test');
+    for (const document of loadAll(text)) await apply(client, document as KubernetesObject, 'external-resource-test');
     try {
       const apps = kc.makeApiClient(AppsV1Api);
       await waitFor('deployment postgres to be available', async () =>

@@ -3,7 +3,7 @@
 // they also work on a cluster where nobody ran that step.
 import type { V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
 import { apply } from '../../operator/runtime/apply.ts';
 import type { KubeClient } from '../../operator/runtime/kube-client.ts';
 import { waitFor } from '../wait-for.ts';
@@ -12,7 +12,7 @@ import { COMPONENT } from './postgres-database.ts';
 export const CRD_FILE = new URL('./manifests/crd.yaml', import.meta.url);
 
 export async function installCrd(client: KubeClient): Promise<void> {
-  const crd = parse(await readFile(CRD_FILE, 'utf8')) as V1CustomResourceDefinition;
+  const crd = load(await readFile(CRD_FILE, 'utf8')) as V1CustomResourceDefinition;
   await apply(client, crd, COMPONENT);
   await waitFor(async () => {
     const current = await client.read<V1CustomResourceDefinition>('apiextensions.k8s.io/v1', 'CustomResourceDefinition', crd.metadata!.name!);
