@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { guardedKubeconfig } from './context-guard.ts';
 import { kubectlKubeconfig, type KubeconfigData } from './kubeconfig.ts';
 import { clusterIdentity } from './known-clusters.ts';
+import { kubeconfigFile } from './testing/kubeconfig-file.ts';
 
 const NAMES = ['prod-eu', 'kwok-k8s-patterns', 'kind-k8s-patterns'];
 
@@ -21,18 +22,6 @@ function kubeconfig(current: string, server = (name: string) => `https://127.0.0
 
 /** The clusters the kit made: here, the two workshop contexts of kubeconfig() as they are. */
 const made = () => new Set(['kwok-k8s-patterns', 'kind-k8s-patterns'].map((name) => clusterIdentity(kubeconfig(name))!));
-
-/** A kubeconfig file with one context and its cluster, optionally the current one. */
-function file(dir: string, name: string, context: string, server: string, current?: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, `apiVersion: v1
-kind: Config
-clusters: [{ name: ${context}, cluster: { server: '${server}' } }]
-users: [{ name: ${context}, user: {} }]
-contexts: [{ name: ${context}, context: { cluster: ${context}, user: ${context} } }]
-${current ? `current-context: ${current}\n` : ''}`);
-  return path;
-}
 
 describe('context guard', () => {
   it('accepts the local control plane and the kind cluster the kit made', () => {
@@ -67,8 +56,8 @@ describe('context guard', () => {
 
   it("KUBECONFIG=prod:other: the first file's current-context wins, so the guard sees prod", () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubeconfigs-'));
-    const prod = file(dir, 'prod', 'prod-eu', 'https://prod.example:6443', 'prod-eu');
-    const other = file(dir, 'other', 'kwok-k8s-patterns', 'https://127.0.0.1:6444', 'kwok-k8s-patterns');
+    const prod = kubeconfigFile(join(dir, 'prod'), 'prod-eu', 'https://prod.example:6443', 'prod-eu');
+    const other = kubeconfigFile(join(dir, 'other'), 'kwok-k8s-patterns', 'https://127.0.0.1:6444', 'kwok-k8s-patterns');
     const merged = kubectlKubeconfig({ KUBECONFIG: [prod, other].join(delimiter) });
     expect(() => guardedKubeconfig(undefined, merged, made())).toThrow(/refusing to act on kube context "prod-eu"/);
   });

@@ -3,20 +3,13 @@ import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterOf, contextNamed, kubectlKubeconfig, parseKubeconfig, readKubeconfig } from './kubeconfig.ts';
+import { kubeconfigFile } from './testing/kubeconfig-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kubeconfigs-'));
 
-/** A kubeconfig file (in dir, unless the path is absolute) with one context, its cluster and its user, optionally the current one. */
-function file(name: string, context: string, server: string, current?: string): string {
-  const path = join(isAbsolute(name) ? '' : dir, name);
-  writeFileSync(path, `apiVersion: v1
-kind: Config
-clusters: [{ name: ${context}, cluster: { server: '${server}' } }]
-users: [{ name: ${context}, user: {} }]
-contexts: [{ name: ${context}, context: { cluster: ${context}, user: ${context} } }]
-${current ? `current-context: ${current}\n` : ''}`);
-  return path;
-}
+/** A kubeconfig file in dir (or at an absolute path) with one context, optionally the current one. */
+const file = (name: string, context: string, server: string, current?: string) =>
+  kubeconfigFile(isAbsolute(name) ? name : join(dir, name), context, server, current);
 
 describe('one kubeconfig file', () => {
   it("reads kubectl's field names into client-node's", () => {
