@@ -4,7 +4,7 @@
 // operator needs in all. So `npm run operator` loads each .ts file through this hook instead: the
 // same file, at the same URL (import.meta.url, relative imports and assets behave as before),
 // with its source replaced by the stripped JavaScript, which a child process made once and a
-// cache keeps under the hash of the TypeScript source. Edit a file, and its next load strips it anew.
+// cache keeps under the hash of the TypeScript source (and Node's version). Edit a file, and its next load strips it anew.
 // Plain JavaScript, on purpose: a .ts file here would load the stripper into this very process.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -22,7 +22,7 @@ registerHooks({
   load(url, context, next) {
     if (!url.startsWith('file:') || !url.endsWith('.ts') || url.includes('/node_modules/')) return next(url, context);
     const source = readFileSync(fileURLToPath(url), 'utf8');
-    const file = join(cache, `${createHash('sha256').update(source).digest('hex')}.js`);
+    const file = join(cache, `${createHash('sha256').update(`${process.version}\n${source}`).digest('hex')}.js`);
     if (!existsSync(file)) {
       const stripped = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', STRIP], { input: source, encoding: 'utf8' });
       mkdirSync(cache, { recursive: true });
