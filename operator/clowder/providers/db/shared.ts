@@ -85,6 +85,10 @@ async function ensureDatabase(config: DatabaseConfig, serverDatabase: string): P
       host: config.hostname, port: config.port, user: config.adminUsername, password: config.adminPassword, database,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     });
+    // A connection the server ends (a shutdown, a restart) is also an 'error' event, and one with
+    // no listener crashes the process. The connect or query under way fails with it too: that
+    // failure is the one the pass reports, so the event itself needs no more than a listener.
+    client.on('error', () => {});
     try {
       await client.connect();
       if (sql) await client.query(sql);
