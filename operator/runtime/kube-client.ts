@@ -183,7 +183,8 @@ export class KubeClient {
   }
 
   #send(method: string, path: string, options: { query?: Query; body?: unknown; contentType?: string; signal?: AbortSignal; idleMs: number }) {
-    const url = new URL(path, this.#server);
+    // Appended, not resolved: a server behind a proxy may have a path of its own (https://host/k8s/c1).
+    const url = new URL(`${this.#server.href.replace(/\/$/, '')}${path}`);
     for (const [name, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(name, String(value));
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = { accept: 'application/json' };
